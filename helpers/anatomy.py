@@ -1,0 +1,140 @@
+"""The parts every notebook shares, generated from one place, and the checks of a notebook's anatomy.
+
+    python -m helpers.anatomy            # report what is off in every notebook
+    python -m helpers.anatomy --fix      # rewrite the badge row and the bootstrap cell where they differ
+
+The badge URLs and the Colab install come from ``helpers.env`` (REPO, REF), so moving the repository
+means editing one line there and running ``--fix``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import re
+import sys
+from pathlib import Path
+
+from helpers import env
+
+BOOTSTRAP = f'''# Colab only: install this course's helpers package. Anywhere else this cell does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "{env.pip_spec()}"], check=True)'''
+
+# Machine paths that must never appear in a committed notebook (sources or outputs).
+MACHINE_PATH = re.compile(r"(/root/|/home/\w+/|/tmp/\S*\w|/work/|/Users/\w+/|[A-Z]:\\\\Users\\\\)")
+REQUIRED_HEADINGS = ("## Setup", "## What you learned", "## Exercises")
+
+
+def badge_row(path: str) -> str:
+    """The markdown badge row for the notebook at ``path`` (relative to the repository root)."""
+    return (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({env.colab_url(path)}) "
+        f"[![View on GitHub](https://img.shields.io/badge/view%20on-GitHub-181717?logo=github)]({env.github_url(path)})"
+    )
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def problems(path: Path, root: Path) -> list[str]:
+    """Everything off in one notebook's anatomy; an empty list means it is well-formed."""
+    rel = path.resolve().relative_to(root.resolve()).as_posix()
+    text = path.read_text()
+    nb = json.loads(text)
+    cells = nb.get("cells", [])
+    code = [c for c in cells if c["cell_type"] == "code"]
+    out = []
+    if not cells or cells[0]["cell_type"] != "markdown" or not _source(cells[0]).startswith("# "):
+        out.append("the first cell must be markdown with an H1 title and a one-line objective")
+    elif len(_source(cells[0]).strip().splitlines()) < 2:
+        out.append("the title cell needs a one-line objective under the H1")
+    if len(cells) < 2 or _source(cells[1]).strip() != badge_row(rel):
+        out.append("the second cell must be the badge row for this path (python -m helpers.anatomy --fix)")
+    if not code or _source(code[0]).strip() != BOOTSTRAP:
+        out.append("the first code cell must be the bootstrap cell (python -m helpers.anatomy --fix)")
+    params = [i for i, c in enumerate(code) if "parameters" in _tags(c)]
+    if len(params) != 1:
+        out.append(f"exactly one code cell must be tagged 'parameters' (found {len(params)})")
+    else:
+        src = _source(code[params[0]])
+        try:
+            body = ast.parse(src).body
+        except SyntaxError as exc:
+            body = []
+            out.append(f"the parameters cell does not parse: {exc}")
+        if any(not isinstance(n, (ast.Assign, ast.AnnAssign)) for n in body):
+            out.append("the parameters cell may hold only assignments (papermill overrides them)")
+        setup_at = next((i for i, c in enumerate(cells) if _source(c).strip().startswith("## Setup")), None)
+        if setup_at is None or cells.index(code[params[0]]) < setup_at:
+            out.append("the parameters cell must come after the Setup section's cells")
+    headings = [line.strip() for c in cells if c["cell_type"] == "markdown" for line in _source(c).splitlines()]
+    for h in REQUIRED_HEADINGS:
+        if not any(line == h or line.startswith(h + " ") for line in headings):
+            out.append(f"missing the heading {h!r}")
+    if nb.get("metadata", {}).get("kernelspec", {}).get("name") != "python3":
+        out.append("kernelspec must be 'python3'")
+    for i, c in enumerate(code):
+        if "sys.argv" in _source(c):
+            out.append(f"code cell {i} reads sys.argv; use the parameters cell")
+        if c.get("execution_count") is None:
+            out.append(f"code cell {i} was never executed (commit notebooks with their outputs)")
+        if any(o.get("output_type") == "error" for o in c.get("outputs", [])):
+            out.append(f"code cell {i} has a stored error")
+        if "nbval-ignore-output" in _tags(c) and "assert " not in _source(c):
+            out.append(f"code cell {i} is tagged nbval-ignore-output but asserts nothing about its result")
+        if "nbval-skip" in _tags(c):
+            out.append(f"code cell {i} is tagged nbval-skip: every cell must run under nbval")
+    match = MACHINE_PATH.search(text)
+    if match:
+        out.append(f"a machine path appears in the notebook: {match.group(0)!r}")
+    return out
+
+
+def fix(path: Path, root: Path) -> bool:
+    """Rewrite the badge row and the bootstrap cell of one notebook; True if it changed."""
+    rel = path.resolve().relative_to(root.resolve()).as_posix()
+    nb = json.loads(path.read_text())
+    cells, changed = nb["cells"], False
+    if len(cells) > 1 and cells[1]["cell_type"] == "markdown" and _source(cells[1]).strip() != badge_row(rel):
+        cells[1]["source"] = badge_row(rel)
+        changed = True
+    code = [c for c in cells if c["cell_type"] == "code"]
+    if code and _source(code[0]).strip() != BOOTSTRAP and "google.colab" in _source(code[0]):
+        code[0]["source"] = BOOTSTRAP
+        changed = True
+    if changed:
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    from helpers.runner import discover
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.anatomy", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fix", action="store_true", help="rewrite badge rows and bootstrap cells")
+    args = parser.parse_args(argv)
+    root = env.repo_root()
+    bad = 0
+    for nb in discover(root):
+        if args.fix and fix(nb, root):
+            print(f"fixed {nb.relative_to(root)}")
+        for p in problems(nb, root):
+            bad += 1
+            print(f"{nb.relative_to(root)}: {p}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

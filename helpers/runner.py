@@ -1,0 +1,225 @@
+"""Execute notebooks headlessly with papermill and write a report (the README's run command).
+
+    python -m helpers.runner                         # every notebook, default (CI-sized) parameters
+    python -m helpers.runner -k TFDV                 # only notebooks whose path contains "TFDV"
+    python -m helpers.runner course2_data/C2_W1_Lab_1_TFDV.ipynb -p eval_fraction 0.3
+
+Each notebook runs from its own folder with the ``python3`` kernel; the executed copy goes to
+``build/executed/<path>``. The report (``build/report.md`` and ``build/report.json``) has, per notebook,
+its status, wall time, the peak memory of its kernel (with any processes the kernel started) and the
+first error. The exit status is 1 when any notebook failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from helpers import env
+
+COURSES = ("course1_intro", "course2_data", "course3_modeling", "course4_deployment")
+
+
+@dataclass
+class Result:
+    """One notebook's run."""
+
+    notebook: str
+    status: str  # "passed", "failed", or "needs-tfx" (stopped at its TFX check, as it must on Colab)
+    seconds: float
+    peak_mb: float
+    error: str = ""
+    parameters: dict = field(default_factory=dict)
+
+
+def discover(root: Path | None = None, patterns: list[str] | None = None) -> list[Path]:
+    """The notebooks of the four course folders, sorted; with ``patterns``, those whose path has one."""
+    root = root or env.repo_root()
+    found = sorted(
+        p for course in COURSES for p in (root / course).glob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+    )
+    if patterns:
+        found = [p for p in found if any(pat in p.relative_to(root).as_posix() for pat in patterns)]
+    return found
+
+
+class _PeakMemory:
+    """Poll the resident memory of this process's children (the kernel and what it starts)."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import psutil
+
+        self._me = psutil.Process()
+        self._interval = interval
+        self._stop = threading.Event()
+        self.peak = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            for child in self._me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+            self.peak = max(self.peak, total)
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> "_PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None,
+                 timeout: int = 900, root: Path | None = None) -> Result:
+    """Execute one notebook with papermill and measure it; never raises for a failing notebook."""
+    import papermill as pm
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no notebook at {path}; list them with `python -m helpers.runner --list`")
+    if path.suffix != ".ipynb":
+        raise ValueError(f"{path} is not a notebook (.ipynb)")
+    root = root or env.repo_root()
+    rel = path.resolve().relative_to(root.resolve()) if path.resolve().is_relative_to(root.resolve()) else Path(path.name)
+    target = out_dir / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    status, error = "passed", ""
+    start = time.perf_counter()
+    with _PeakMemory() as memory:
+        try:
+            pm.execute_notebook(
+                str(path), str(target), parameters=parameters or {}, kernel_name="python3",
+                cwd=str(path.parent), progress_bar=False, execution_timeout=timeout, start_timeout=120,
+            )
+        except pm.PapermillExecutionError as exc:
+            status = "needs-tfx" if exc.ename == "MissingTFXLibraries" else "failed"
+            error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
+        except Exception as exc:  # a kernel that died or timed out is a failure of that notebook, not of the run
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - start
+    return Result(rel.as_posix(), status, round(seconds, 1), round(memory.peak / 2**20), error[:500],
+                  dict(parameters or {}))
+
+
+def refresh(path: Path, timeout: int = 900) -> None:
+    """Re-execute a notebook in place, so its stored outputs are the ones the tests compare against.
+
+    Uses nbclient without timing metadata, so a refresh that changes no result changes no byte.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no notebook at {path}")
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("execution", None)
+    nbformat.write(nb, path)
+
+
+def write_report(results: list[Result], build: Path, title: str = "Notebook run") -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.json`` into ``build``; return their paths."""
+    build.mkdir(parents=True, exist_ok=True)
+    counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "needs-tfx")}
+    summary = {
+        "title": title,
+        "python": ".".join(map(str, sys.version_info[:3])),
+        "total_seconds": round(sum(r.seconds for r in results), 1),
+        "counts": counts,
+        "notebooks": [asdict(r) for r in results],
+    }
+    json_path = build / "report.json"
+    json_path.write_text(json.dumps(summary, indent=2) + "\n")
+    lines = [
+        f"# {title}", "",
+        f"{counts['passed']} passed, {counts['failed']} failed"
+        + (f", {counts['needs-tfx']} stopped at their TFX check" if counts["needs-tfx"] else "")
+        + f"; {summary['total_seconds']} s in all (Python {summary['python']}).", "",
+        "| Notebook | Status | Wall time (s) | Peak kernel memory (MB) | First error |",
+        "|---|---|---:|---:|---|",
+    ]
+    for r in sorted(results, key=lambda r: -r.seconds):
+        err = r.error.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {r.notebook} | {r.status} | {r.seconds} | {r.peak_mb:.0f} | {err} |")
+    md_path = build / "report.md"
+    md_path.write_text("\n".join(lines) + "\n")
+    return md_path, json_path
+
+
+def _parse_parameters(pairs: list[list[str]]) -> dict:
+    """``-p name value`` pairs; values are read as JSON when they parse (numbers, booleans), else text."""
+    params = {}
+    for name, value in pairs:
+        try:
+            params[name] = json.loads(value)
+        except json.JSONDecodeError:
+            params[name] = value
+    return params
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebook files (default: every notebook)")
+    parser.add_argument("-k", dest="patterns", action="append", help="only paths containing this text")
+    parser.add_argument("-p", dest="parameters", nargs=2, action="append", default=[],
+                        metavar=("NAME", "VALUE"), help="a parameter for the notebooks' parameters cell")
+    parser.add_argument("--build", type=Path, default=None, help="report folder (default: build/)")
+    parser.add_argument("--title", default="Notebook run", help="the report's heading")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds one cell may take")
+    parser.add_argument("--list", action="store_true", help="list the notebooks and stop")
+    parser.add_argument("--refresh", action="store_true",
+                        help="re-execute the notebooks in place to update their stored outputs (no report)")
+    args = parser.parse_args(argv)
+
+    root = env.repo_root()
+    missing = [str(p) for p in args.notebooks if not p.is_file()]
+    if missing:
+        parser.error(f"no notebook at {', '.join(missing)} (paths are relative to {os.getcwd()})")
+    notebooks = [p.resolve() for p in args.notebooks] or discover(root, args.patterns)
+    if args.notebooks and args.patterns:
+        notebooks = [p for p in notebooks if any(pat in p.as_posix() for pat in args.patterns)]
+    if not notebooks:
+        parser.error("no notebook matches" + (f" {args.patterns}" if args.patterns else ""))
+    if args.list:
+        print("\n".join(p.relative_to(root).as_posix() for p in notebooks))
+        return 0
+
+    if args.refresh:
+        for nb in notebooks:
+            start = time.perf_counter()
+            refresh(nb, args.timeout)
+            print(f"refreshed {nb.relative_to(root)} in {time.perf_counter() - start:.1f} s", flush=True)
+        return 0
+
+    build = args.build or root / "build"
+    params = _parse_parameters(args.parameters)
+    results = []
+    for nb in notebooks:
+        result = run_notebook(nb, build / "executed", params, args.timeout, root)
+        print(f"{result.status:>9}  {result.seconds:7.1f} s  {result.peak_mb:6.0f} MB  {result.notebook}"
+              + (f"\n           {result.error}" if result.error else ""), flush=True)
+        results.append(result)
+    md, _ = write_report(results, build, args.title)
+    print(f"report: {md.relative_to(root) if md.is_relative_to(root) else md}")
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Test-run set-up shared by the unit tests and nbval.
+
+- The offline guard (tests/offline_guard/sitecustomize.py) is loaded into every Python process the run
+  starts; a connection outside 127.0.0.0/8 from a notebook kernel or a server it started fails the run.
+- nbval items get the `notebooks` marker, so `pytest -m "not notebooks"` runs only the fast checks.
+- At the end, no process started by the run may still be alive (servers, workers, kernels).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GUARD = Path(__file__).resolve().parent / "offline_guard"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "notebooks: a notebook re-executed and compared by nbval")
+    log = Path(tempfile.mkdtemp(prefix="mlops-labs-net-")) / "connections.log"
+    log.touch()
+    config._network_log = log
+    os.environ["MLOPS_LABS_NETWORK_LOG"] = str(log)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(GUARD), os.environ.get("PYTHONPATH")) if p)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # a debugger notice on kernel start
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid:
+            item.add_marker(pytest.mark.notebooks)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    log: Path = session.config._network_log
+    attempts = log.read_text() if log.exists() else ""
+    if attempts:
+        reporter.write_line("OFFLINE GUARD: processes of this test run tried to reach the network:", red=True)
+        reporter.write_line(attempts[:4000])
+        session.exitstatus = 1
+    leftovers = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            leftovers.append(f"{child.pid} {' '.join(child.cmdline())[:150]}")
+            child.kill()
+        except psutil.NoSuchProcess:
+            continue
+    if leftovers:
+        reporter.write_line("LEFT RUNNING: processes started by the test run outlived it (now killed):", red=True)
+        reporter.write_line("\n".join(leftovers))
+        session.exitstatus = 1
