@@ -20,11 +20,17 @@ if TYPE_CHECKING:  # pandas is imported inside the functions, so `import helpers
 LOADERS: dict[str, Callable[..., "pd.DataFrame"]] = {}
 
 
-class UnknownDatasetError(KeyError):
+class _MessageKeyError(KeyError):
+    def __str__(self) -> str:  # KeyError would print the message in quotes, escaped
+        return str(self.args[0])
+
+
+class UnknownDatasetError(_MessageKeyError):
     """Raised by ``load`` for a name that no loader is registered under."""
 
-    def __str__(self) -> str:  # KeyError would print the message with quotes around it
-        return str(self.args[0])
+
+class MissingColumnsError(_MessageKeyError):
+    """Raised by ``require_columns`` when a DataFrame lacks columns a step needs."""
 
 
 class DataIntegrityError(RuntimeError):
@@ -69,7 +75,7 @@ def require_columns(df: "pd.DataFrame", columns: Iterable[str], what: str = "thi
         raise ValueError(f"{what} got an empty DataFrame (0 rows); check the filter or split that produced it")
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise KeyError(
+        raise MissingColumnsError(
             f"{what} needs the column(s) {missing}, which the DataFrame lacks; "
             f"it has: {list(df.columns)}"
         )

@@ -1,0 +1,75 @@
+"""The papermill runner behind `make run`: parameters, the report, failures, bad paths."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import runner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _notebook(path: Path, *sources: str, parameters: str = "x = 1") -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cell = nbformat.v4.new_code_cell(parameters)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell] + [nbformat.v4.new_code_cell(s) for s in sources]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_notebook_runs_with_parameters_and_is_reported(tmp_path):
+    nb = _notebook(tmp_path / "ok.ipynb", "import os\nprint(f'x={x} cwd={os.path.basename(os.getcwd())}')")
+    build = tmp_path / "build"
+    assert runner.main([str(nb), "-p", "x", "41", "--build", str(build)]) == 0
+    report = json.loads((build / "report.json").read_text())
+    (entry,) = report["notebooks"]
+    assert entry["status"] == "passed" and entry["parameters"] == {"x": 41} and entry["peak_mb"] > 10
+    executed = nbformat.read(build / "executed" / "ok.ipynb", as_version=4)
+    assert "x=41 cwd=" + tmp_path.name in executed.cells[-1].outputs[0]["text"]  # ran in its own folder
+    assert "| ok.ipynb | passed |" in (build / "report.md").read_text()
+
+
+def test_a_failing_notebook_fails_the_run_with_its_first_error(tmp_path):
+    nb = _notebook(tmp_path / "bad.ipynb", "raise ValueError('the data is wrong')", "print('never')")
+    build = tmp_path / "build"
+    assert runner.main([str(nb), "--build", str(build)]) == 1
+    (entry,) = json.loads((build / "report.json").read_text())["notebooks"]
+    assert entry["status"] == "failed"
+    assert "ValueError: the data is wrong" in entry["error"]
+    assert "1 failed" in (build / "report.md").read_text()
+
+
+def test_a_missing_notebook_path_is_a_clear_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        runner.main([str(tmp_path / "nope.ipynb")])
+    assert info.value.code == 2
+    assert "no notebook at" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match="no notebook at"):
+        runner.run_notebook(tmp_path / "nope.ipynb", tmp_path)
+
+
+def test_a_filter_that_matches_nothing_is_a_clear_error(capsys):
+    with pytest.raises(SystemExit):
+        runner.main(["-k", "no-such-lab-anywhere"])
+    assert "no notebook matches" in capsys.readouterr().err
+
+
+def test_discover_finds_the_course_notebooks_in_order():
+    found = [p.relative_to(ROOT).as_posix() for p in runner.discover(ROOT)]
+    assert "course2_data/C2_W1_Lab_1_TFDV.ipynb" in found
+    assert found == sorted(found)
+    assert runner.discover(ROOT, ["TFDV"]) == [ROOT / "course2_data/C2_W1_Lab_1_TFDV.ipynb"]
+
+
+def test_the_exemplar_runs_with_a_parameter(tmp_path):
+    build = tmp_path / "build"
+    nb = ROOT / "course2_data/C2_W1_Lab_1_TFDV.ipynb"
+    assert runner.main([str(nb), "-p", "slice_feature", "race", "--build", str(build)]) == 0
+    executed = (build / "executed/course2_data/C2_W1_Lab_1_TFDV.ipynb").read_text()
+    assert "race_White" in executed and "sex_Male" not in executed
+    (entry,) = json.loads((build / "report.json").read_text())["notebooks"]
+    assert entry["status"] == "passed" and entry["seconds"] < 90 and entry["peak_mb"] < 3000
