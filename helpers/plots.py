@@ -1,0 +1,95 @@
+"""Plots the labs share: a grid of images and training curves side by side.
+
+matplotlib is imported inside the functions, so ``import helpers.plots`` stays cheap. Each function
+returns the figure; the notebook calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def image_grid(images, titles: Sequence[str] | None = None, ncols: int = 8, title: str = "",
+               size: float = 1.3) -> "Figure":
+    """Show greyscale images (``N x H x W`` or ``N x H x W x 1``, any value range) in a grid.
+
+    Args:
+        images: the images, as an array or a sequence of 2-D arrays.
+        titles: one short caption per image (optional).
+        ncols: images per row.
+        title: the figure's title.
+        size: inches per image.
+
+    Introduced in course1_intro/C1_W2_Lab_1_Journey_Through_Data.ipynb.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    arr = np.asarray(images, dtype=float)
+    if arr.ndim == 4 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim != 3 or len(arr) == 0:
+        raise ValueError(f"images must be a non-empty N x H x W array (or N x H x W x 1), got shape {arr.shape}")
+    if titles is not None and len(titles) != len(arr):
+        raise ValueError(f"got {len(titles)} titles for {len(arr)} images")
+    ncols = min(ncols, len(arr))
+    nrows = -(-len(arr) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.5), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(arr):
+            ax.imshow(arr[i], cmap="gray_r")
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
+                    metrics: Sequence[str] = ("accuracy", "loss"), title: str = "") -> "Figure":
+    """Plot training and validation curves of several runs: one panel per run and metric.
+
+    Args:
+        histories: run name -> a Keras ``History.history`` dict (``accuracy``, ``val_accuracy``, ...).
+        metrics: the metrics to plot; each needs its ``val_`` counterpart in every history.
+        title: the figure's title.
+
+    Panels of the same metric share their y axis, so runs compare at a glance.
+
+    Introduced in course1_intro/C1_W2_Lab_1_Journey_Through_Data.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(histories, Mapping) or not histories:
+        raise ValueError("histories must be a non-empty dict of run name -> History.history")
+    if isinstance(metrics, str) or not metrics:
+        raise ValueError(f"metrics must be a non-empty list of metric names, got {metrics!r}")
+    for run, history in histories.items():
+        missing = [k for m in metrics for k in (m, f"val_{m}") if k not in history]
+        if missing:
+            raise KeyError(f"the history of {run!r} lacks {missing}; it has {sorted(history)}")
+    fig, axes = plt.subplots(len(metrics), len(histories), figsize=(4.6 * len(histories), 3.2 * len(metrics)),
+                             squeeze=False, sharey="row")
+    for col, (run, history) in enumerate(histories.items()):
+        for row, metric in enumerate(metrics):
+            ax = axes[row][col]
+            epochs = range(1, len(history[metric]) + 1)
+            ax.plot(epochs, history[metric], label="training")
+            ax.plot(epochs, history[f"val_{metric}"], label="validation")
+            ax.set_title(f"{run}: {metric}")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(metric)
+            ax.grid(alpha=0.3)
+            ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
