@@ -37,4 +37,38 @@ lab: venv
 	$(BIN)/jupyter lab
 
 clean:
-	rm -rf build course*/outputs
+	rm -rf build course*/outputs *.egg-info
+
+# The Colab-like profile: requirements-colab.txt (TensorFlow 2.20, Keras 3, numpy 2, pandas 2, no TFX
+# libraries) in its own environment, created on first use and reused while that lock is unchanged.
+VENV_COLAB ?= .venv-colab
+BIN_COLAB := $(VENV_COLAB)/bin
+LOCK_COLAB := $(shell cat requirements-colab.txt | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
+READY_COLAB := $(VENV_COLAB)/.ready-$(LOCK_COLAB)
+
+.PHONY: colab colab-venv
+
+$(READY_COLAB): requirements-colab.txt
+	rm -rf $(VENV_COLAB)
+	$(PYTHON) -m venv $(VENV_COLAB)
+	$(BIN_COLAB)/python -m pip install --quiet -r requirements-colab.txt
+	touch $@
+
+# The helpers distribution installed the way the Colab bootstrap cell installs it: a regular install of
+# pyproject.toml with its own loose dependencies (from this checkout rather than the git URL), redone on
+# every call so it is this checkout's code; then pip check, and a check that it is the installed copy.
+# (setuptools builds in build/lib: cleared first, so a file deleted from helpers/ cannot linger in the wheel.)
+colab-venv: $(READY_COLAB)
+	rm -rf build/lib build/bdist.*
+	$(BIN_COLAB)/python -m pip install --quiet --disable-pip-version-check .
+	rm -rf build/lib build/bdist.*
+	$(BIN_COLAB)/python -m pip check
+	@cd $(VENV_COLAB) && bin/python -P -c "import helpers, sys; sys.exit(0 if 'site-packages' in helpers.__file__ else 'helpers is not the installed distribution: ' + helpers.__file__)"
+
+# Execute every notebook in the Colab-like profile; writes build/colab/report.md and report.json. The
+# labs that need the TFX libraries must stop in their Setup section (counted as needs-tfx); any other
+# error fails the target with the notebook's name and error. `-P` keeps the checkout off sys.path, so
+# the runner and the kernels use the installed distribution.
+colab: colab-venv
+	$(BIN_COLAB)/python -P -m helpers.runner --profile colab --root . --build build/colab \
+	  --title "Colab-like profile (requirements-colab.txt)" $(ARGS)

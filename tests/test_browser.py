@@ -1,0 +1,337 @@
+"""The learner's JupyterLab path, driven in a real browser.
+
+JupyterLab is started on 127.0.0.1 (a free port, a token made here, every setting and runtime folder in a
+temporary directory, and nothing it would fetch from the web switched on), a lab is opened in headless
+Chromium from the system's packages (driven by Playwright; no browser is downloaded), "Run All Cells" is
+clicked, and the test asserts that every cell ran, no cell shows an error, and the plots rendered. A second,
+throwaway notebook checks that widgets (the progress bars of tqdm and Keras) render in JupyterLab 4.
+Screenshots go to ``build/browser/``.
+
+The notebooks run from copies in a temporary folder, so JupyterLab never writes into the checkout.
+Chromium only ever sees 127.0.0.1: any other request is aborted and fails the test, and host names
+other than 127.0.0.1 do not resolve.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "build" / "browser"
+CHROMIUM = os.environ.get("MLOPS_LABS_CHROMIUM", "/usr/bin/chromium")
+
+# The labs opened in the browser: each has plots. Running one takes about as long as under papermill.
+LABS = ["course2_data/C2_W1_Lab_1_TFDV.ipynb"]
+
+# Chromium's own traffic (component updates, safe browsing, sync, metrics...) is off, and every host name
+# but 127.0.0.1 fails to resolve, so nothing can leave the machine even by mistake.
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+    "--metrics-recording-only", "--no-pings", "--disable-features=OptimizationHints,MediaRouter,Translate",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
+# User settings for this JupyterLab only: no news or update checks, every cell kept in the page (so the
+# test sees all of them), no autosave (the test saves once, at the end).
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
+        "windowingMode": "none", "autoStartDefaultKernel": True},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+}
+
+# The badge row (Open in Colab, view on GitHub) shows remote images: in this test they are never fetched.
+BADGE_IMAGES = ("https://colab.research.google.com/assets/", "https://img.shields.io/")
+
+pytestmark = pytest.mark.notebooks  # it executes notebooks: `make static` leaves it out
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+
+def _chromium_or_skip() -> str:
+    if Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    reason = (f"Chromium is not installed at {CHROMIUM} (Debian/Ubuntu: apt-get install chromium; or set "
+              "MLOPS_LABS_CHROMIUM to a Chromium or Chrome binary)")
+    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+        pytest.fail(reason + "; CI must install it (.ci/run does)")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Lab:
+    """A JupyterLab server for one test: started on 127.0.0.1, stopped with everything it started."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.notebooks = workdir / "notebooks"
+        self.notebooks.mkdir()
+        self.port = _free_port()
+        self.token = os.urandom(16).hex()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / "jupyterlab.log"
+        self.proc: subprocess.Popen | None = None
+        self.started: list[psutil.Process] = []
+
+    def start(self, timeout: float = 120) -> None:
+        home = self.workdir / "jupyter"
+        settings = home / "lab-settings"
+        for name, values in LAB_SETTINGS.items():
+            path = settings / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+        env = dict(os.environ)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+            JUPYTER_DATA_DIR=str(home / "data"), JUPYTERLAB_SETTINGS_DIR=str(settings),
+            JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_PLATFORM_DIRS="1",
+            PYDEVD_DISABLE_FILE_VALIDATION="1",
+        )
+        command = [
+            sys.executable, "-m", "jupyterlab", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.notebooks}",
+            "--LabApp.news_url=None",  # announcements feed
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",  # the default one lists extensions from PyPI
+        ] + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])  # CI runs as root
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(command, cwd=self.notebooks, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        raise TimeoutError(f"JupyterLab did not answer on {self.url} within {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text()[-4000:] if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        """Stop the server (it shuts its kernels down), then end by pid whatever it started that is left."""
+        if self.proc is None:
+            return
+        try:
+            self.started = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            self.started = []
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        for child in self.started:
+            try:
+                child.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(self.started, timeout=10)
+        self._log.close()
+
+
+@pytest.fixture
+def lab(tmp_path):
+    server = Lab(tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
+        left = [p.pid for p in server.started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not left, f"JupyterLab left processes behind: {left}"
+
+
+@pytest.fixture
+def browser_page(tmp_path):
+    """A page of headless Chromium that can reach 127.0.0.1 only; yields (page, blocked requests)."""
+    executable = _chromium_or_skip()
+    blocked: list[str] = []
+    with playwright_sync.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS,
+                                     chromium_sandbox=False)
+        browser_pids = [p.pid for p in psutil.Process().children(recursive=True)
+                        if "chrom" in p.name().lower()]
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
+
+            def only_loopback(route):
+                url = route.request.url
+                if re.match(r"^(https?|wss?)://127\.0\.0\.1(:\d+)?/", url) or url.startswith(("data:", "blob:")):
+                    route.continue_()
+                else:
+                    blocked.append(url)
+                    route.abort()
+
+            context.route("**/*", only_loopback)
+            yield context.new_page(), blocked
+        finally:
+            browser.close()
+    alive = [pid for pid in browser_pids if psutil.pid_exists(pid)
+             and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"Chromium processes left behind: {alive}"
+
+
+def _copy_without_outputs(source: Path, target: Path) -> None:
+    """The notebook as a learner starts it: no stored outputs, so whatever the page shows was made now."""
+    nb = nbformat.read(source, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(nb, target)
+
+
+def _open(page, lab: Lab, name: str) -> None:
+    """Open a notebook and wait until its kernel is idle (accepting the kernel dialog if one shows)."""
+    page.goto(f"{lab.url}/lab/tree/{name}?token={lab.token}", wait_until="domcontentloaded")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    idle = page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$"))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if idle.count():
+            return
+        dialog = page.locator(".jp-Dialog .jp-mod-accept")
+        if dialog.count():
+            dialog.first.click()
+        page.wait_for_timeout(500)
+    raise AssertionError(f"the kernel of {name} did not become idle within 120 s")
+
+
+def _run_all(page, timeout_s: float) -> None:
+    """Run > Run All Cells from the menu bar, then wait until every cell is done."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                 .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))""", timeout=60_000)
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+            const busy = prompts.some(p => p.textContent.includes('*'));
+            const idle = document.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]');
+            return !busy && idle !== null;
+        }""", timeout=timeout_s * 1000, polling=500)
+    page.wait_for_timeout(1000)  # let the last outputs paint
+
+
+def _prompts(page) -> list[str]:
+    """The execution prompt of every code cell in the page ("[3]:" once run, "[ ]:" if not)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+            .map(p => p.textContent.trim())""")
+
+
+def _problems_in_page(page) -> list[str]:
+    """Error and stderr outputs: JupyterLab renders both with the stderr MIME type."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+                '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+            .map(o => o.textContent.slice(0, 300))""")
+
+
+def _screenshot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{Path(name).stem}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+@pytest.mark.parametrize("notebook", LABS, ids=[Path(n).stem for n in LABS])
+def test_lab_runs_in_jupyterlab(notebook, lab, browser_page):
+    page, blocked = browser_page
+    source = ROOT / notebook
+    _copy_without_outputs(source, lab.notebooks / source.name)
+    lab.start()
+    _open(page, lab, source.name)
+    started = time.monotonic()
+    _run_all(page, timeout_s=600)
+    ran_for = time.monotonic() - started
+
+    errors = _problems_in_page(page)
+    images = page.evaluate(
+        """() => [...document.querySelectorAll('.jp-OutputArea-output img')]
+            .filter(i => i.complete && i.naturalWidth > 100 && i.naturalHeight > 100).length""")
+    if images:
+        page.locator(".jp-OutputArea-output img").last.scroll_into_view_if_needed()
+    shot = _screenshot(page, notebook)
+    prompts = _prompts(page)
+    code_cells = sum(1 for c in nbformat.read(source, as_version=4).cells if c.cell_type == "code")
+
+    assert not errors, f"{notebook}: error or stderr output in the page after Run All:\n" + "\n".join(errors)
+    assert len(prompts) == code_cells, f"{notebook}: {len(prompts)} code cells in the page, {code_cells} in the file"
+    not_run = [i for i, p in enumerate(prompts) if not re.fullmatch(r"\[\d+\]:", p)]
+    assert not not_run, f"{notebook}: code cells {not_run} did not run ({ran_for:.0f} s): {prompts}; see {shot}"
+    assert images >= 1, f"{notebook}: no plot rendered in the page; see {shot}"
+    # The badge row's images are the only remote addresses a lab's page names; they were aborted above.
+    unexpected = [url for url in blocked if not url.startswith(BADGE_IMAGES)]
+    assert not unexpected, f"the page tried to reach beyond 127.0.0.1: {unexpected}"
+
+
+WIDGET_PROBE = [
+    "import ipywidgets as widgets\nfrom tqdm.auto import tqdm\n\n"
+    "for _ in tqdm(range(5), desc='tqdm bar'):\n    pass",
+    "widgets.IntProgress(value=3, max=5, description='progress')",
+]
+
+
+def test_progress_bar_widgets_render(lab, browser_page):
+    """tqdm.auto and ipywidgets progress bars render as widgets in JupyterLab 4, not as plain text."""
+    page, blocked = browser_page
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in WIDGET_PROBE])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, lab.notebooks / "widgets_probe.ipynb")
+    lab.start()
+    _open(page, lab, "widgets_probe.ipynb")
+    _run_all(page, timeout_s=120)
+    page.wait_for_selector(".jp-OutputArea-output .jupyter-widgets .progress-bar", timeout=30_000)
+    bars = page.locator(".jp-OutputArea-output .jupyter-widgets .progress-bar").count()
+    text = "\n".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+    _screenshot(page, "widgets_probe")
+
+    assert not _problems_in_page(page), _problems_in_page(page)
+    assert bars >= 2, f"expected a tqdm bar and an IntProgress widget, found {bars} progress widgets"
+    assert "Error displaying widget" not in text and "IntProgress(value" not in text, text[-500:]
+    assert not blocked, f"the page tried to reach beyond 127.0.0.1: {blocked}"
+
+
+def test_an_error_in_a_cell_is_seen(lab, browser_page):
+    """The checks above can fail: a raising cell shows as an error output and stops Run All."""
+    page, blocked = browser_page
+    cells = ["print('first')", "raise ValueError('broken on purpose')", "print('never')"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, lab.notebooks / "error_probe.ipynb")
+    lab.start()
+    _open(page, lab, "error_probe.ipynb")
+    _run_all(page, timeout_s=120)
+    errors, prompts = _problems_in_page(page), _prompts(page)
+    assert len(errors) == 1 and "broken on purpose" in errors[0], errors
+    assert re.fullmatch(r"\[\d+\]:", prompts[1]) and not re.fullmatch(r"\[\d+\]:", prompts[2]), prompts
+    assert not blocked
