@@ -8,7 +8,7 @@ READY := $(VENV)/.ready-$(LOCK)
 
 .PHONY: venv run test lab static clean
 
-$(READY): requirements.txt
+$(READY):  # the lock's hash is in the name: a changed lock is a new target (file dates do not matter)
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -48,7 +48,7 @@ READY_COLAB := $(VENV_COLAB)/.ready-$(LOCK_COLAB)
 
 .PHONY: colab colab-venv
 
-$(READY_COLAB): requirements-colab.txt
+$(READY_COLAB):  # keyed on the lock's hash, like $(READY)
 	rm -rf $(VENV_COLAB)
 	$(PYTHON) -m venv $(VENV_COLAB)
 	$(BIN_COLAB)/python -m pip install --quiet -r requirements-colab.txt
