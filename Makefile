@@ -32,9 +32,9 @@ test: venv
 static: venv
 	$(BIN)/python -m pytest -m "not notebooks" $(ARGS)
 
-# JupyterLab on this machine.
+# JupyterLab on this machine, on 127.0.0.1 (root, as in a container, needs --allow-root).
 lab: venv
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
 
 clean:
 	rm -rf build course*/outputs *.egg-info

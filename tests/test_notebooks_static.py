@@ -77,3 +77,15 @@ def test_anatomy_catches_a_broken_notebook(tmp_path):
                      "'## What you learned'", "kernelspec", "sys.argv", "never executed", "stored error",
                      "asserts nothing", "machine path"):
         assert expected in found, expected
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_runs_on_column_matches_the_notebook(path):
+    """The lab tables' "Runs on" cell: Colab only for notebooks that do not need the TFX libraries."""
+    expected = "local" if "env.require_tfx()" in path.read_text() else "local, Colab"
+    for readme, link in ((ROOT / "README.md", path.relative_to(ROOT).as_posix()),
+                         (path.parent / "README.md", path.name)):
+        rows = [line for line in readme.read_text().splitlines() if line.startswith(f"| [{path.stem}]({link})")]
+        assert len(rows) == 1, f"{readme.relative_to(ROOT)} must have one table row for {path.name}"
+        cells = [c.strip() for c in rows[0].strip("|").split("|")]
+        assert cells[-2] == expected, f"{readme.relative_to(ROOT)}: {path.name} runs on {expected!r}, not {cells[-2]!r}"
