@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LOCK := $(shell cat requirements.txt | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
 READY := $(VENV)/.ready-$(LOCK)
 
-.PHONY: venv run test lab static clean
+.PHONY: venv run test lab static lint clean
 
 $(READY):  # the lock's hash is in the name: a changed lock is a new target (file dates do not matter)
 	rm -rf $(VENV)
@@ -28,9 +28,14 @@ run: venv
 test: venv
 	$(BIN)/python -m pytest $(ARGS)
 
-# Only the fast checks (no notebook execution).
+# Only the fast checks (lint, unit tests, static notebook checks; no notebook execution).
 static: venv
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "not notebooks" $(ARGS)
+
+# The linter alone (configured in pyproject.toml; tests/test_lint.py runs it in `make test` too).
+lint: venv
+	$(BIN)/ruff check .
 
 # JupyterLab on this machine, on 127.0.0.1 (root, as in a container, needs --allow-root).
 lab: venv

@@ -123,7 +123,8 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None,
     if path.suffix != ".ipynb":
         raise ValueError(f"{path} is not a notebook (.ipynb)")
     root = root or env.repo_root()
-    rel = path.resolve().relative_to(root.resolve()) if path.resolve().is_relative_to(root.resolve()) else Path(path.name)
+    resolved, base = path.resolve(), root.resolve()
+    rel = resolved.relative_to(base) if resolved.is_relative_to(base) else Path(path.name)
     target = out_dir / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     status, error = "passed", ""

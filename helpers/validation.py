@@ -7,7 +7,8 @@ as pandas tables and matplotlib figures. TFDV is imported lazily: these function
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,7 +89,8 @@ def statistics_frame(stats, kind: str | None = None) -> "pd.DataFrame":
                 "feature": name, "type": "categorical", "count": common.num_non_missing,
                 "missing %": round(100 * common.num_missing / total, 2) if total else 0.0,
                 "unique": s.unique, "top": top.value if top else "",
-                "top freq %": round(100 * top.frequency / common.num_non_missing, 2) if top and common.num_non_missing else 0.0,
+                "top freq %": (round(100 * top.frequency / common.num_non_missing, 2)
+                               if top and common.num_non_missing else 0.0),
                 "avg length": round(s.avg_length, 2),
             })
     frame = pd.DataFrame(rows)

@@ -37,7 +37,7 @@ def test_adult_rejects_an_unknown_split():
 
 
 def test_adult_detects_a_changed_file(monkeypatch):
-    monkeypatch.setitem(data._ADULT_FILES, "train", ("adult.data.gz", "0" * 64, 32561))
+    monkeypatch.setitem(data.census._ADULT_FILES, "train", ("adult.data.gz", "0" * 64, 32561))
     with pytest.raises(data.DataIntegrityError, match="sha256 differs"):
         data.load_adult()
 
@@ -52,7 +52,8 @@ def test_plant_malformed_rows_appends_four_defects():
 
 
 def test_plant_malformed_rows_needs_the_adult_columns():
-    with pytest.raises(data.MissingColumnsError, match=r"needs the column\(s\) \['workclass'\], which the DataFrame lacks"):
+    message = r"needs the column\(s\) \['workclass'\], which the DataFrame lacks"
+    with pytest.raises(data.MissingColumnsError, match=message):
         data.plant_malformed_rows(pd.DataFrame({"age": [1], "label": ["x"]}).reindex(
             columns=[c for c in data.ADULT_COLUMNS if c != "workclass"], fill_value=0))
 

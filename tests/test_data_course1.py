@@ -1,4 +1,4 @@
-"""Unit tests of the course-1 helpers: the MNIST subset, class subsampling, the generated YouTube comments
+"""Unit tests of the course-1 helpers: the MNIST subset, Fashion-MNIST, class subsampling, the real YouTube comments
 and the shared plots. Each also feeds bad input and checks the error says what is wrong."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import pytest
 
 from helpers import data, plots
 
-
 # ---- load_mnist_5k ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -24,7 +23,7 @@ def mnist() -> pd.DataFrame:
 def test_mnist_shape_and_classes(mnist):
     assert mnist.shape == (5000, 785)
     assert list(mnist.columns[:3]) == ["px0", "px1", "px2"] and mnist.columns[-1] == "label"
-    assert mnist["label"].value_counts().to_dict() == {d: 500 for d in range(10)}
+    assert mnist["label"].value_counts().to_dict() == dict.fromkeys(range(10), 500)
     pixels = mnist[data.MNIST_PIXELS].to_numpy()
     assert pixels.dtype == np.uint8 and pixels.max() == 255
 
@@ -51,7 +50,7 @@ def test_mnist_missing_package_says_how_to_install(monkeypatch):
 
 
 def test_mnist_checksum_is_enforced(monkeypatch):
-    monkeypatch.setattr(data, "_MNIST_5K_SHA256", "0" * 64)
+    monkeypatch.setattr(data.images, "_MNIST_5K_SHA256", "0" * 64)
     with pytest.raises(data.DataIntegrityError, match="sha256"):
         data.load_mnist_5k()
 
@@ -120,71 +119,89 @@ def comments() -> pd.DataFrame:
     return data.load_youtube_spam()
 
 
-def test_comments_shape_columns_and_balance(comments):
+def test_comments_are_the_real_collection(comments):
     assert list(comments.columns) == data.YOUTUBE_SPAM_COLUMNS
     assert len(comments) == 1956
-    assert comments["CLASS"].sum() == 1005  # the original's spam count
+    assert comments["CLASS"].sum() == 1005
     assert comments.groupby("VIDEO", sort=False).size().to_dict() == {
         "Psy": 350, "KatyPerry": 350, "LMFAO": 438, "Eminem": 448, "Shakira": 370}
-    assert comments["COMMENT_ID"].str.len().eq(43).all() and comments["COMMENT_ID"].is_unique
-    assert pd.to_datetime(comments["DATE"]).dt.year.between(2013, 2015).all()
+    assert comments["COMMENT_ID"].nunique() == 1953  # the collection repeats three IDs across videos
     assert comments["CONTENT"].str.len().gt(0).all()
+    assert comments.equals(data.load("youtube_spam"))
 
 
-def test_comments_are_reproducible_and_seeded(comments):
-    assert comments.equals(data.load("youtube_spam", seed=42))
-    assert not comments["CONTENT"].equals(data.load_youtube_spam(seed=7)["CONTENT"])
+def test_comments_by_video():
+    two = data.load_youtube_spam(["Shakira", "Psy"])
+    assert two["VIDEO"].unique().tolist() == ["Shakira", "Psy"] and len(two) == 720
 
 
-def test_comments_carry_the_cues_the_rules_look_for(comments):
-    text, spam = comments["CONTENT"].str.lower(), comments["CLASS"] == 1
-    for cue in ("check out", "subs", "http", "please", "my channel"):
-        assert text[spam].str.contains(cue, regex=False).mean() > text[~spam].str.contains(cue, regex=False).mean(), cue
-    for cue in ("song", "view"):
-        assert text[~spam].str.contains(cue).mean() > text[spam].str.contains(cue).mean(), cue
+@pytest.mark.parametrize("videos", [[], ["Adele"], "Psy"])
+def test_comments_reject_unknown_videos(videos):
+    with pytest.raises(ValueError, match="videos must be"):
+        data.load_youtube_spam(videos)
 
 
-def test_comments_land_near_the_original_lab(comments):
-    """Round 3 of the lab's rules labels ~3/4 of the comments, mostly right, and true labels reach ~92 %."""
-    from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.model_selection import train_test_split
-    from sklearn.naive_bayes import MultinomialNB
-
-    def rules_3(x: str) -> int:
-        x = x.lower()
-        if any(w in x for w in ("view", "song")) or len(x) < 30:
-            return 0
-        return 1 if any(w in x for w in ("free", "subs", "gift", "follow", "http", "check out")) else -1
-
-    train, test = train_test_split(comments, test_size=0.2, random_state=42, stratify=comments["CLASS"])
-    labels = train["CONTENT"].map(rules_3)
-    assert 0.70 < (labels != -1).mean() < 0.85
-    assert 0.80 < (labels[labels != -1] == train["CLASS"][labels != -1]).mean() < 0.95
-    vec = CountVectorizer(ngram_range=(1, 5))
-    model = MultinomialNB().fit(vec.fit_transform(train["CONTENT"]), train["CLASS"])
-    assert 0.88 < (model.predict(vec.transform(test["CONTENT"])) == test["CLASS"]).mean() < 0.96
+def test_comments_reject_a_changed_file(monkeypatch):
+    name, _, rows, spam = data.YOUTUBE_VIDEOS["Psy"]
+    monkeypatch.setitem(data.YOUTUBE_VIDEOS, "Psy", (name, "0" * 64, rows, spam))
+    message = r"Youtube01-Psy.csv.gz is not the expected copy \(sha256 differs\); restore it"
+    with pytest.raises(data.DataIntegrityError, match=message):
+        data.load_youtube_spam(["Psy"])
 
 
-def test_comments_scale():
-    small = data.load_youtube_spam(scale=0.1)
-    assert len(small) == sum(max(2, round(v[2] * 0.1)) for v in data._YOUTUBE_VIDEOS.values())
-    assert set(small["CLASS"]) == {0, 1}
+def test_comments_reject_a_missing_file(monkeypatch):
+    _, digest, rows, spam = data.YOUTUBE_VIDEOS["Psy"]
+    monkeypatch.setitem(data.YOUTUBE_VIDEOS, "Psy", ("Youtube09-Nobody.csv.gz", digest, rows, spam))
+    with pytest.raises(data.DataIntegrityError, match="is missing; restore it with `git checkout"):
+        data.load_youtube_spam(["Psy"])
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "42", None, True])
-def test_comments_reject_bad_seed(seed):
-    with pytest.raises(ValueError, match="seed must be"):
-        data.load_youtube_spam(seed=seed)
+def test_comments_reject_a_wrong_row_count(monkeypatch):
+    name, digest, rows, spam = data.YOUTUBE_VIDEOS["Psy"]
+    monkeypatch.setitem(data.YOUTUBE_VIDEOS, "Psy", (name, digest, rows + 1, spam))
+    with pytest.raises(data.DataIntegrityError, match="expected 351 rows"):
+        data.load_youtube_spam(["Psy"])
 
 
-@pytest.mark.parametrize("scale", [0, -1, 11, "1", None, False])
-def test_comments_reject_bad_scale(scale):
-    with pytest.raises(ValueError, match="scale must be"):
-        data.load_youtube_spam(scale=scale)
+# ---- load_fashion_mnist -----------------------------------------------------------------------------
+
+def test_fashion_mnist_is_the_balanced_subset():
+    train, test = data.load_fashion_mnist("train"), data.load("fashion_mnist", split="test")
+    assert train.shape == (6000, 785) and test.shape == (2000, 785)
+    assert train["label"].value_counts().to_dict() == dict.fromkeys(range(10), 600)
+    images = data.images_of(test)
+    assert images.shape == (2000, 28, 28) and images.dtype == np.uint8 and images.max() == 255
+    assert len(data.FASHION_MNIST_CLASSES) == 10
+
+
+def test_fashion_mnist_class_filter():
+    df = data.load_fashion_mnist("test", classes=[0, 9])
+    assert sorted(df["label"].unique()) == [0, 9] and len(df) == 400
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"split": "valid"}, "split must be one of"),
+    ({"classes": [10]}, "classes must be"),
+    ({"classes": []}, "classes must be"),
+])
+def test_fashion_mnist_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.load_fashion_mnist(**kwargs)
+
+
+def test_fashion_mnist_full_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(data.images, "FASHION_MNIST_FULL_DIR", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
+        data.load_fashion_mnist(full=True)
+
+
+def test_images_of_needs_pixel_columns():
+    with pytest.raises(data.MissingColumnsError, match="images_of needs"):
+        data.images_of(pd.DataFrame({"label": [1]}))
 
 
 def test_new_loaders_are_registered():
-    assert {"mnist_5k", "youtube_spam"} <= set(data.available())
+    assert {"adult", "fashion_mnist", "mnist_5k", "youtube_spam"} <= set(data.available())
 
 
 # ---- plots ------------------------------------------------------------------------------------------

@@ -68,8 +68,9 @@ def test_anatomy_catches_a_broken_notebook(tmp_path):
     bad = tmp_path / "course9" / "C9_W1_Lab_1_Bad.ipynb"
     bad.parent.mkdir()
     bad.write_text(json.dumps({
-        "cells": [{"cell_type": "code", "metadata": {"tags": ["nbval-ignore-output"]}, "source": "import sys\nsys.argv  # /home/someone/data.csv",
-                   "execution_count": None, "outputs": [{"output_type": "error", "ename": "E", "evalue": "", "traceback": []}]}],
+        "cells": [{"cell_type": "code", "metadata": {"tags": ["nbval-ignore-output"]},
+                   "source": "import sys\nsys.argv  # /home/someone/data.csv", "execution_count": None,
+                   "outputs": [{"output_type": "error", "ename": "E", "evalue": "", "traceback": []}]}],
         "metadata": {"kernelspec": {"name": "conda-env-x"}}, "nbformat": 4, "nbformat_minor": 5,
     }))
     found = "\n".join(anatomy.problems(bad, tmp_path))

@@ -134,9 +134,8 @@ def test_serve_refuses_a_port_in_use(tmp_path, no_leftovers):
 
 def test_serve_reports_a_server_that_crashes_on_start(tmp_path, no_leftovers):
     _write(tmp_path, "broken", CRASHING_APP)
-    with pytest.raises(serving.ServerError) as info:
-        with serving.serve("broken:app", tmp_path, timeout=20):
-            pytest.fail("the block must not run")
+    with pytest.raises(serving.ServerError) as info, serving.serve("broken:app", tmp_path, timeout=20):
+        pytest.fail("the block must not run")
     message = str(info.value)
     assert "exited with code" in message
     assert "the model file is missing" in message  # the tail of the server's log
@@ -158,15 +157,13 @@ def test_serve_gives_up_on_a_server_that_never_becomes_healthy(tmp_path, no_left
 
 @pytest.mark.parametrize("app", ["hello", "hello:", ":app", "", None, 3])
 def test_serve_rejects_a_malformed_import_string(tmp_path, app):
-    with pytest.raises(ValueError, match="module:attribute"):
-        with serving.serve(app, tmp_path):
-            pass
+    with pytest.raises(ValueError, match="module:attribute"), serving.serve(app, tmp_path):
+        pass
 
 
 def test_serve_rejects_a_missing_folder(tmp_path):
-    with pytest.raises(FileNotFoundError, match="is not a folder"):
-        with serving.serve("app:app", tmp_path / "missing"):
-            pass
+    with pytest.raises(FileNotFoundError, match="is not a folder"), serving.serve("app:app", tmp_path / "missing"):
+        pass
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -177,9 +174,8 @@ def test_serve_rejects_a_missing_folder(tmp_path):
 ])
 def test_serve_rejects_bad_arguments(tmp_path, kwargs, match):
     _write(tmp_path, "hello", HELLO_APP)
-    with pytest.raises(ValueError, match=match):
-        with serving.serve("hello:app", tmp_path, **kwargs):
-            pass
+    with pytest.raises(ValueError, match=match), serving.serve("hello:app", tmp_path, **kwargs):
+        pass
 
 
 # --- the smaller pieces ------------------------------------------------------------------------------
