@@ -48,11 +48,19 @@ class Result:
     parameters: dict = field(default_factory=dict)
 
 
+def learner_copy(path: Path) -> bool:
+    """Whether ``path`` is an assignment's learner copy: generated from ``solutions/<same name>`` beside it,
+    with each solution replaced by a stub that raises, so it is not executed (its solution is)."""
+    return path.parent.name != "solutions" and (path.parent / "solutions" / path.name).is_file()
+
+
 def discover(root: Path | None = None, patterns: list[str] | None = None) -> list[Path]:
-    """The notebooks of the four course folders, sorted; with ``patterns``, those whose path has one."""
+    """The notebooks of the four course folders and their ``solutions/``, sorted, without the assignments'
+    learner copies; with ``patterns``, those whose path has one."""
     root = root or env.repo_root()
     found = sorted(
-        p for course in COURSES for p in (root / course).glob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+        p for course in COURSES for p in [*(root / course).glob("*.ipynb"), *(root / course).glob("solutions/*.ipynb")]
+        if not learner_copy(p)
     )
     if patterns:
         found = [p for p in found if any(pat in p.relative_to(root).as_posix() for pat in patterns)]

@@ -4,6 +4,8 @@
   starts; a connection outside 127.0.0.0/8 from a notebook kernel or a server it started fails the run.
 - nbval items get the `notebooks` marker, so `pytest -m "not notebooks"` runs only the fast checks.
 - At the end, no process started by the run may still be alive (servers, workers, kernels).
+- The assignments' learner copies are not collected by nbval (each stub raises by design); their
+  solutions in `solutions/` are, and tests/test_assignments.py checks each copy is what the generator makes.
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["MLOPS_LABS_NETWORK_LOG"] = str(log)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(GUARD), os.environ.get("PYTHONPATH")) if p)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # a debugger notice on kernel start
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    from helpers.runner import learner_copy
+
+    if collection_path.suffix == ".ipynb" and learner_copy(collection_path):
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

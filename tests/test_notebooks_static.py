@@ -9,8 +9,15 @@ import pytest
 from helpers import anatomy, runner
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = runner.discover(ROOT)
+NOTEBOOKS = runner.discover(ROOT)  # the labs and the assignments' solutions (in solutions/)
 IDS = [p.relative_to(ROOT).as_posix() for p in NOTEBOOKS]
+LEARNER_COPIES = sorted(p for course in runner.COURSES for p in (ROOT / course).glob("*.ipynb")
+                        if runner.learner_copy(p))
+
+
+def _opened(path: Path) -> Path:
+    """The notebook a learner opens for ``path``: an assignment's learner copy for its solution."""
+    return path.parent.parent / path.name if path.parent.name == "solutions" else path
 
 
 def test_there_are_notebooks():
@@ -26,11 +33,21 @@ def test_anatomy(path):
 def test_names_follow_the_specialization(path):
     assert re.fullmatch(r"C[1-4]_W[1-5]_(Lab_\d+|Assignment)_[A-Za-z0-9_]+\.ipynb", path.name)
     course = {"1": "course1_intro", "2": "course2_data", "3": "course3_modeling", "4": "course4_deployment"}
-    assert path.parent.name == course[path.name[1]]
+    assert _opened(path).parent.name == course[path.name[1]]
+    if path.parent.name == "solutions":
+        assert "_Assignment_" in path.name and _opened(path).is_file(), f"{path.name} needs its learner copy"
+
+
+@pytest.mark.parametrize("path", LEARNER_COPIES, ids=[p.name for p in LEARNER_COPIES])
+def test_learner_copy_anatomy(path):
+    """A learner copy has the anatomy too, but no outputs (helpers.assignments clears them)."""
+    problems = [p for p in anatomy.problems(path, ROOT) if "never executed" not in p]
+    assert problems == []
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_listed_in_its_course_readme_and_the_top_readme(path):
+    path = _opened(path)
     assert path.name in (path.parent / "README.md").read_text()
     assert path.relative_to(ROOT).as_posix() in (ROOT / "README.md").read_text()
 
@@ -84,6 +101,7 @@ def test_anatomy_catches_a_broken_notebook(tmp_path):
 def test_runs_on_column_matches_the_notebook(path):
     """The lab tables' "Runs on" cell: Colab only for notebooks that do not need the TFX libraries."""
     expected = "local" if "env.require_tfx()" in path.read_text() else "local, Colab"
+    path = _opened(path)
     for readme, link in ((ROOT / "README.md", path.relative_to(ROOT).as_posix()),
                          (path.parent / "README.md", path.name)):
         rows = [line for line in readme.read_text().splitlines() if line.startswith(f"| [{path.stem}]({link})")]

@@ -65,6 +65,17 @@ def test_discover_finds_the_course_notebooks_in_order():
     assert runner.discover(ROOT, ["TFDV"]) == [ROOT / "course2_data/C2_W1_Lab_1_TFDV.ipynb"]
 
 
+def test_discover_runs_solutions_not_learner_copies(tmp_path):
+    course = tmp_path / "course2_data"
+    (course / "solutions").mkdir(parents=True)
+    for name in ("C2_W1_Lab_1_A.ipynb", "C2_W1_Assignment_B.ipynb", "solutions/C2_W1_Assignment_B.ipynb"):
+        _notebook(course / name, "pass")
+    found = [p.relative_to(tmp_path).as_posix() for p in runner.discover(tmp_path)]
+    assert found == ["course2_data/C2_W1_Lab_1_A.ipynb", "course2_data/solutions/C2_W1_Assignment_B.ipynb"]
+    assert runner.learner_copy(course / "C2_W1_Assignment_B.ipynb")
+    assert not runner.learner_copy(course / "solutions/C2_W1_Assignment_B.ipynb")
+
+
 def test_the_exemplar_runs_with_a_parameter(tmp_path):
     build = tmp_path / "build"
     nb = ROOT / "course2_data/C2_W1_Lab_1_TFDV.ipynb"
