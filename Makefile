@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LOCK := $(shell cat requirements.txt | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
 READY := $(VENV)/.ready-$(LOCK)
 
-.PHONY: venv run test lab static lint clean
+.PHONY: venv run test lab static lint learner-copies clean
 
 $(READY):  # the lock's hash is in the name: a changed lock is a new target (file dates do not matter)
 	rm -rf $(VENV)
@@ -40,6 +40,11 @@ lint: venv
 # JupyterLab on this machine, on 127.0.0.1 (root, as in a container, needs --allow-root).
 lab: venv
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
+
+# Regenerate the assignments' learner copies from their solutions (nbgrader's ClearSolutions and
+# ClearOutput); `make test` fails when a committed learner copy differs from what this makes.
+learner-copies: venv
+	$(BIN)/python -m helpers.assignments
 
 clean:
 	rm -rf build course*/outputs *.egg-info
