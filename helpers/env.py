@@ -177,27 +177,62 @@ def version_report(packages: tuple[str, ...] = DEFAULT_REPORT) -> str:
 
 
 class MissingTFXLibraries(RuntimeError):
-    """Raised by ``require_tfx`` where the TFX libraries are not installed (Colab's newer Python)."""
+    """Raised by ``require_tfx`` where TFX libraries are missing (Colab's newer Python, or not installed)."""
 
     def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a long traceback
         return [f"MissingTFXLibraries: {self}"]
 
 
+# The Python versions the TFX libraries (TFDV, TFT, tfx-bsl, ML Metadata 1.16) publish wheels for.
+TFX_PYTHONS = ((3, 9), (3, 11))
+
+
+def python_version() -> tuple[int, int]:
+    """The (major, minor) version of the running interpreter."""
+    return sys.version_info.major, sys.version_info.minor
+
+
+def missing_tfx_libraries() -> list[str]:
+    """Distribution names of the TFX libraries (``TFX_LIBRARIES``) that cannot be imported here.
+
+    Each is looked up with ``importlib.util.find_spec``, which finds a module without importing it.
+    """
+    return [dist for module, dist in TFX_LIBRARIES.items() if importlib.util.find_spec(module) is None]
+
+
+def tfx_stop_message(missing: list[str], python: tuple[int, int] | None = None) -> str:
+    """What ``require_tfx`` says: which TFX libraries are missing, why on this Python, how to run the lab."""
+    major, minor = python or python_version()
+    low, high = TFX_PYTHONS
+    where = "Google Colab" if in_colab() else "this environment"
+    one = len(missing) == 1
+    what = (f"This lab needs the TFX libraries, and {len(missing)} "
+            f"{'library is' if one else 'libraries are'} missing: {', '.join(missing)}.")
+    if not low <= (major, minor) <= high:
+        why = (f"Why: {where} runs Python {major}.{minor}, and TFDV, TFT, tfx-bsl and ML Metadata publish "
+               f"wheels only for Python {low[0]}.{low[1]}-{high[0]}.{high[1]}, so pip cannot install them here.")
+    else:
+        extra = pip_spec().replace(DISTRIBUTION, f"{DISTRIBUTION}[tfx]", 1)
+        why = (f"Why: {'it is' if one else 'they are'} not installed; Python {major}.{minor} is supported, so "
+               f'install {"it" if one else "them"} with `pip install "{extra}"` (in a checkout: '
+               "`pip install -r requirements.txt`, the tested lock) and restart the kernel.")
+    run = (f"To run the lab: `git clone {repo_url()} && cd {REPO.split('/')[1]} && make lab` on a machine "
+           f"with Python {high[0]}.{high[1]} (JupyterLab on the locked environment), or Colab connected to "
+           "that local runtime (Connect > Connect to a local runtime).")
+    return f"{what} {why} {run}"
+
+
 def require_tfx() -> None:
-    """Stop with a clear message, and the way to run the lab, when the TFX libraries are missing.
+    """Stop with a clear message, and the way to run the lab, when any TFX library is missing.
+
+    Checks each of ``TFX_LIBRARIES`` (tensorflow_data_validation, tensorflow_transform, tfx_bsl,
+    ml_metadata, apache_beam); the message says which are missing and why, for the running Python.
 
     Introduced in course2_data/C2_W1_Lab_1_TFDV.ipynb.
     """
-    missing = [dist for module, dist in TFX_LIBRARIES.items() if importlib.util.find_spec(module) is None]
-    if not missing:
-        return
-    where = "Google Colab" if in_colab() else "this environment"
-    raise MissingTFXLibraries(
-        f"this lab needs the TFX libraries ({', '.join(missing)} missing). They publish wheels only for "
-        f"Python 3.9-3.11, and {where} runs Python {sys.version_info.major}.{sys.version_info.minor}. "
-        f"Run it on a local runtime: git clone {repo_url()} && cd {REPO.split('/')[1]} && make lab "
-        "(Python 3.11 and pip are all it needs), or connect Colab to that local runtime."
-    )
+    missing = missing_tfx_libraries()
+    if missing:
+        raise MissingTFXLibraries(tfx_stop_message(missing))
 
 
 def setup(seed: int = 42, tensorflow: bool = False, beam: bool = False,

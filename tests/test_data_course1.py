@@ -135,10 +135,25 @@ def test_comments_by_video():
     assert two["VIDEO"].unique().tolist() == ["Shakira", "Psy"] and len(two) == 720
 
 
-@pytest.mark.parametrize("videos", [[], ["Adele"], "Psy"])
-def test_comments_reject_unknown_videos(videos):
-    with pytest.raises(ValueError, match="videos must be"):
+@pytest.mark.parametrize("videos, detail", [([], r"got \[\]$"), (["Adele"], "'Adele' unknown"),
+                                            (["Psy", 3], "3 unknown"), ("Psy", r"for one video write \['Psy'\]"),
+                                            (5, "got 5$")])
+def test_comments_reject_unknown_videos(videos, detail):
+    with pytest.raises(ValueError, match="videos must be a non-empty list of .*" + detail):
         data.load_youtube_spam(videos)
+
+
+def test_comments_reject_a_repeated_video():
+    with pytest.raises(ValueError, match="videos lists 'Psy' more than once; list each video once"):
+        data.load_youtube_spam(["Psy", "KatyPerry", "Psy"])
+
+
+def test_comments_are_as_scraped(comments):
+    # The lab shows the text as the original does: entities, tags and byte-order marks left in.
+    assert comments["CONTENT"].str.contains("&#39;", regex=False).any()
+    assert comments["CONTENT"].str.contains("<br />", regex=False).any()
+    assert comments["CONTENT"].str.endswith("\ufeff").any()
+    assert comments["DATE"].isna().sum() == 245
 
 
 def test_comments_reject_a_changed_file(monkeypatch):

@@ -57,15 +57,67 @@ def test_ci_and_colab_detection(monkeypatch):
     assert not env.in_colab()
 
 
-def test_require_tfx_names_what_is_missing_and_the_fix(monkeypatch):
+def _hide(monkeypatch, modules):
+    """Make importlib find none of ``modules`` (as if they were not installed)."""
     real = env.importlib.util.find_spec
-    monkeypatch.setattr(env.importlib.util, "find_spec",
-                        lambda name: None if name == "tensorflow_data_validation" else real(name))
+    monkeypatch.setattr(env.importlib.util, "find_spec", lambda name, *a: None if name in modules else real(name, *a))
+
+
+def test_every_tfx_library_is_checked(monkeypatch):
+    assert list(env.TFX_LIBRARIES) == ["tensorflow_data_validation", "tensorflow_transform", "tfx_bsl",
+                                       "ml_metadata", "apache_beam"]
+    assert env.missing_tfx_libraries() == []
+    for module, dist in env.TFX_LIBRARIES.items():
+        with monkeypatch.context() as patch:
+            _hide(patch, {module})
+            assert env.missing_tfx_libraries() == [dist]
+    _hide(monkeypatch, set(env.TFX_LIBRARIES))
+    assert env.missing_tfx_libraries() == list(env.TFX_LIBRARIES.values())
+
+
+def test_require_tfx_on_a_newer_python_says_there_are_no_wheels(monkeypatch):
+    _hide(monkeypatch, set(env.TFX_LIBRARIES))
+    monkeypatch.setattr(env, "python_version", lambda: (3, 12))
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-test")
     with pytest.raises(env.MissingTFXLibraries) as info:
         env.require_tfx()
     message = str(info.value)
-    assert "tensorflow-data-validation" in message and "make lab" in message and env.repo_url() in message
+    assert message.startswith("This lab needs the TFX libraries, and 5 libraries are missing: "
+                              "tensorflow-data-validation, tensorflow-transform, tfx-bsl, ml-metadata, apache-beam.")
+    assert "Google Colab runs Python 3.12" in message
+    assert "wheels only for Python 3.9-3.11, so pip cannot install them here" in message
+    assert "pip install" not in message  # nothing to install on this Python
+    assert f"git clone {env.repo_url()} && cd mlops-labs && make lab" in message
+    assert "Colab connected to that local runtime" in message
     assert info.value._render_traceback_() == [f"MissingTFXLibraries: {message}"]
+
+
+def test_require_tfx_on_a_supported_python_says_how_to_install(monkeypatch):
+    _hide(monkeypatch, {"tensorflow_data_validation"})
+    monkeypatch.setattr(env, "python_version", lambda: (3, 11))
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    with pytest.raises(env.MissingTFXLibraries) as info:
+        env.require_tfx()
+    message = str(info.value)
+    assert message.startswith("This lab needs the TFX libraries, and 1 library is missing: "
+                              "tensorflow-data-validation. Why: it is not installed; Python 3.11 is supported")
+    assert f'pip install "mlops-labs-helpers[tfx] @ git+{env.repo_url()}@{env.REF}"' in message
+    assert "pip install -r requirements.txt" in message and "restart the kernel" in message
+    assert "no wheels" not in message and "wheels only" not in message
+    assert "make lab" in message and "Colab connected to that local runtime" in message
+
+
+@pytest.mark.parametrize("python, installable", [((3, 8), False), ((3, 9), True), ((3, 11), True),
+                                                 ((3, 12), False), ((3, 13), False)])
+def test_tfx_stop_message_follows_the_python_version(python, installable):
+    message = env.tfx_stop_message(["tfx-bsl"], python=python)
+    assert f"Python {python[0]}.{python[1]}" in message
+    assert ("pip install" in message) is installable
+    assert ("wheels only for Python 3.9-3.11" in message) is not installable
+
+
+def test_python_version_is_the_running_one():
+    assert env.python_version() == sys.version_info[:2]
 
 
 def test_require_tfx_passes_in_the_locked_env():

@@ -45,16 +45,30 @@ def load_youtube_spam(videos: Iterable[str] | None = None) -> "pd.DataFrame":
 
     Returns:
         A DataFrame of ``YOUTUBE_SPAM_COLUMNS``: the file's ``COMMENT_ID, AUTHOR, DATE, CONTENT, CLASS``
-        plus ``VIDEO``, the file a row came from; files in the collection's order, rows in file order.
+        plus ``VIDEO``, the file a row came from; files in the order asked (the collection's order by
+        default), rows in file order. The text is as scraped: HTML entities, ``<br />`` tags and many
+        trailing byte-order marks (U+FEFF) are left in, as the original lab leaves them; 245 rows have
+        no ``DATE``.
+
+    Raises:
+        ValueError: ``videos`` is not a non-empty list of known video names, each named once.
+        DataIntegrityError: a vendored file is missing or not the expected copy (checksum, row or spam count).
 
     Introduced in course1_intro/C1_W3_Lab_1_Data_Labeling.ipynb.
     """
     import pandas as pd
 
+    if videos is not None and (isinstance(videos, (str, bytes)) or not isinstance(videos, Iterable)):
+        hint = f"; for one video write [{videos!r}]" if isinstance(videos, str) else ""
+        raise ValueError(f"videos must be a non-empty list of {list(YOUTUBE_VIDEOS)}, got {videos!r}{hint}")
     names = list(YOUTUBE_VIDEOS) if videos is None else list(videos)
-    unknown = [v for v in names if v not in YOUTUBE_VIDEOS]
+    unknown = [v for v in names if not isinstance(v, str) or v not in YOUTUBE_VIDEOS]
     if not names or unknown:
-        raise ValueError(f"videos must be a non-empty list of {list(YOUTUBE_VIDEOS)}, got {videos!r}")
+        raise ValueError(f"videos must be a non-empty list of {list(YOUTUBE_VIDEOS)}, got {videos!r}"
+                         + (f" ({', '.join(map(repr, unknown))} unknown)" if unknown else ""))
+    repeated = sorted({v for v in names if names.count(v) > 1})
+    if repeated:
+        raise ValueError(f"videos lists {', '.join(map(repr, repeated))} more than once; list each video once")
     frames = []
     for video in names:
         name, digest, rows, spam = YOUTUBE_VIDEOS[video]
