@@ -5,7 +5,9 @@ temporary directory, and nothing it would fetch from the web switched on), a lab
 Chromium from the system's packages (driven by Playwright; no browser is downloaded), "Run All Cells" is
 clicked, and the test asserts that every cell ran, no cell shows an error, and the plots rendered. A second,
 throwaway notebook checks that widgets (the progress bars of tqdm and Keras) render in JupyterLab 4.
-Screenshots go to ``build/browser/``.
+Screenshots go to ``build/browser/``. A last test starts the C1_W1 lab's face detector service and opens its
+interactive docs (``/docs``, Swagger UI) as a learner would; its screenshot is the one the lab shows
+(``course1_intro/images/C1_W1_docs.png``, rewritten when MLOPS_LABS_UPDATE_IMAGES=1).
 
 The notebooks run from copies in a temporary folder, so JupyterLab never writes into the checkout.
 Chromium only ever sees 127.0.0.1: any other request is aborted and fails the test, and host names
@@ -14,6 +16,7 @@ other than 127.0.0.1 do not resolve.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -320,3 +323,87 @@ def test_an_error_in_a_cell_is_seen(lab, browser_page):
     assert len(errors) == 1 and "broken on purpose" in errors[0], errors
     assert re.fullmatch(r"\[\d+\]:", prompts[1]) and not re.fullmatch(r"\[\d+\]:", prompts[2]), prompts
     assert not blocked
+
+
+# --- the interactive docs of the C1_W1 service ---------------------------------------------------------
+
+C1W1 = ROOT / "course1_intro" / "C1_W1_Lab_1_Deploying_a_Model.ipynb"
+DOCS_IMAGE = ROOT / "course1_intro" / "images" / "C1_W1_docs.png"
+# FastAPI's /docs page loads Swagger UI 5 from this CDN; the test answers those requests from a local copy.
+SWAGGER_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+FASTAPI_FAVICON = "https://fastapi.tiangolo.com/img/favicon.png"  # the page's icon: aborted, not needed
+
+
+def _swagger_ui_dist() -> Path:
+    """A local folder with Swagger UI 5's files: $MLOPS_LABS_SWAGGER_UI, else the swagger-ui-bundle-v2 package."""
+    candidates = [Path(os.environ["MLOPS_LABS_SWAGGER_UI"])] if os.environ.get("MLOPS_LABS_SWAGGER_UI") else []
+    try:
+        import swagger_ui_bundle
+
+        packaged = Path(str(swagger_ui_bundle.swagger_ui_path))
+        if packaged.name.startswith("swagger-ui-5."):  # the older swagger-ui-bundle ships 4.x: no OpenAPI 3.1
+            candidates.append(packaged)
+    except ImportError:
+        pass
+    for folder in candidates:
+        if (folder / "swagger-ui-bundle.js").is_file() and (folder / "swagger-ui.css").is_file():
+            return folder
+    reason = ("no local copy of Swagger UI 5 (pip install swagger-ui-bundle-v2, or set MLOPS_LABS_SWAGGER_UI to a "
+              f"folder with swagger-ui-bundle.js and swagger-ui.css); looked in {[str(c) for c in candidates]}")
+    if env.in_ci():
+        pytest.fail(reason + "; the lock must install it")
+    pytest.skip(reason)
+
+
+def _lab_module(name: str) -> str:
+    """The source the C1_W1 notebook assigns to ``name`` (DETECTOR or APP) and writes out as a module."""
+    for cell in nbformat.read(C1W1, as_version=4).cells:
+        if cell.cell_type != "code" or f"{name} = " not in cell.source:
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == [name]:
+                return ast.literal_eval(node.value)
+    raise AssertionError(f"{C1W1.name} has no cell assigning {name}")
+
+
+def test_c1w1_docs_page(tmp_path, browser_page):
+    """The C1_W1 service's /docs in Chromium: Swagger UI lists both endpoints and /predict's inputs."""
+    page, blocked = browser_page
+    dist = _swagger_ui_dist()
+    (tmp_path / "detector.py").write_text(_lab_module("DETECTOR"))
+    (tmp_path / "app.py").write_text(_lab_module("APP"))
+    served: list[str] = []
+
+    def from_local_copy(route):
+        path = dist / route.request.url.split("?")[0].rsplit("/", 1)[-1]
+        if path.is_file():
+            served.append(path.name)
+            route.fulfill(path=str(path))
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.route(SWAGGER_CDN + "**", from_local_copy)  # a page's routes are tried before its context's
+    with serving.serve("app:app", tmp_path, timeout=60) as server:
+        page.goto(f"{server.url}/docs", wait_until="domcontentloaded")
+        page.wait_for_selector(".swagger-ui .opblock-summary", timeout=60_000)
+        title = page.locator(".swagger-ui .info .title").inner_text()
+        operations = page.locator(".opblock-summary-path").all_inner_texts()
+        page.locator(".opblock-post .opblock-summary").first.click()  # open POST /predict
+        page.locator(".opblock-post .try-out__btn").click()  # "Try it out": the inputs become editable
+        page.wait_for_selector(".opblock-post .parameters select", timeout=30_000)
+        choices = page.locator(".opblock-post .parameters select").first.locator("option").all_inner_texts()
+        file_inputs = page.locator(".opblock-post input[type=file]").count()
+        page.wait_for_timeout(500)
+        shot = _screenshot(page, "C1_W1_docs")
+    assert "Face detector" in title, title
+    assert [op.replace("\u200b", "") for op in operations] == ["/", "/predict"], operations
+    assert [c for c in choices if c.strip() and c != "--"] == ["haar", "lbp"], choices
+    assert file_inputs == 1
+    assert {"swagger-ui-bundle.js", "swagger-ui.css"} <= set(served), served
+    unexpected = [url for url in blocked if url != FASTAPI_FAVICON]
+    assert not unexpected, f"the page tried to reach beyond 127.0.0.1: {unexpected}"
+    if os.environ.get("MLOPS_LABS_UPDATE_IMAGES") == "1":
+        DOCS_IMAGE.parent.mkdir(exist_ok=True)
+        DOCS_IMAGE.write_bytes(shot.read_bytes())
+    assert DOCS_IMAGE.is_file(), f"{DOCS_IMAGE.relative_to(ROOT)} is missing; run with MLOPS_LABS_UPDATE_IMAGES=1"

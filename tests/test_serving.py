@@ -4,11 +4,14 @@ serves with it (its source is read from the notebook, so the tests check the cod
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 import socket
+import struct
 import subprocess
 import sys
 import textwrap
+import zlib
 from pathlib import Path
 
 import psutil
@@ -109,6 +112,19 @@ def test_serve_on_a_given_free_port_and_log_path(tmp_path, no_leftovers):
     assert log.is_file() and "Application startup complete" in log.read_text()
 
 
+def test_serve_again_on_the_same_port_right_after_stopping(tmp_path, no_leftovers):
+    """A notebook that picks one port and starts its server there several times, as the C1_W1 lab does."""
+    import urllib.request
+
+    _write(tmp_path, "hello", HELLO_APP)
+    with serving.serve("hello:app", tmp_path, timeout=20) as first:
+        with urllib.request.urlopen(first.url + "/") as response:
+            assert response.read() == b"hello"
+    assert not serving.port_in_use(first.port)  # connections left in TIME_WAIT do not hold the port
+    with serving.serve("hello:app", tmp_path, port=first.port, timeout=20) as second:
+        assert second.port == first.port and second.running
+
+
 def test_serve_stops_the_server_when_the_body_raises(tmp_path, no_leftovers):
     _write(tmp_path, "hello", HELLO_APP)
     with pytest.raises(KeyError, match="a failing cell"):
@@ -204,6 +220,183 @@ def test_log_tail(tmp_path):
     assert serving.log_tail(log, None).count("\n") == 29
 
 
+# --- check_image_pixels -------------------------------------------------------------------------------
+
+def png_of_zeros(width: int, height: int, bits: int = 8) -> bytes:
+    """A valid black greyscale PNG built with zlib: small on disk, width x height pixels once decoded."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\0" * (1 + (width * bits + 7) // 8)  # a filter byte, then the pixels
+    compressor = zlib.compressobj(9)
+    block = row * 1000
+    data = b"".join(compressor.compress(block) for _ in range(height // 1000))
+    data += compressor.compress(row * (height % 1000)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, bits, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+@pytest.fixture(scope="module")
+def huge_png() -> bytes:
+    """20,000 x 20,000 8-bit pixels of zeros: about 390 KB on disk, 400 MB (1.2 GB in colour) decoded."""
+    data = png_of_zeros(20_000, 20_000)
+    assert 300_000 < len(data) < 500_000
+    return data
+
+
+def test_png_of_zeros_is_a_real_png():
+    import cv2
+    import numpy as np
+
+    for bits in (1, 8):
+        image = cv2.imdecode(np.frombuffer(png_of_zeros(300, 200, bits), np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape == (200, 300, 3) and not image.any()
+
+
+def test_check_image_pixels_reads_the_size_without_decoding(huge_png):
+    from PIL import Image
+
+    assert serving.check_image_pixels(png_of_zeros(300, 200), 60_000) == (300, 200)
+    assert serving.check_image_pixels(bytearray(png_of_zeros(300, 200)), 60_000) == (300, 200)
+    limit = Image.MAX_IMAGE_PIXELS
+    with pytest.raises(serving.ImageTooLarge) as info:
+        serving.check_image_pixels(huge_png, 25_000_000)
+    error = info.value
+    assert isinstance(error, ValueError) and error.status_code == 413
+    assert (error.width, error.height, error.max_pixels) == (20_000, 20_000, 25_000_000)
+    assert "20,000 x 20,000 = 400,000,000 pixels, over the limit of 25,000,000 pixels" in str(error)
+    assert Image.MAX_IMAGE_PIXELS == limit  # Pillow's own guard is back in place
+    with pytest.raises(serving.ImageTooLarge, match="over the limit of 59,999 pixels"):
+        serving.check_image_pixels(png_of_zeros(300, 200), 59_999)
+
+
+def test_check_image_pixels_reads_jpeg_headers():
+    import cv2
+    import numpy as np
+
+    ok, jpeg = cv2.imencode(".jpg", np.zeros((40, 70, 3), np.uint8))
+    assert serving.check_image_pixels(jpeg.tobytes(), 10_000) == (70, 40)
+
+
+@pytest.mark.parametrize("data, status, match", [
+    (b"", 400, "the upload is empty; send an image file"),
+    (b"a text file is not an image", 415, "not an image Pillow can identify.*send a PNG, JPEG"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 10, 415, "not an image Pillow can identify"),
+])
+def test_check_image_pixels_rejects_what_is_no_image(data, status, match):
+    with pytest.raises(serving.RequestRejected, match=match) as info:
+        serving.check_image_pixels(data, 1000)
+    assert info.value.status_code == status
+    assert "0x" not in str(info.value)  # no object reprs in a message meant for clients
+
+
+@pytest.mark.parametrize("data, max_pixels, error, match", [
+    ("a str", 10, TypeError, "data must be the image's bytes, got str"),
+    (None, 10, TypeError, "got NoneType"),
+    (b"x", 0, ValueError, "max_pixels must be a positive int, got 0"),
+    (b"x", 1.5, ValueError, "max_pixels must be a positive int"),
+    (b"x", True, ValueError, "max_pixels must be a positive int"),
+])
+def test_check_image_pixels_rejects_bad_arguments(data, max_pixels, error, match):
+    with pytest.raises(error, match=match):
+        serving.check_image_pixels(data, max_pixels)
+
+
+# --- BodyLimitMiddleware, driven directly through ASGI ------------------------------------------------
+
+def _call(middleware, headers, chunks):
+    """Run one HTTP request through an ASGI app; return (status, body, chunks read, whether the app ran)."""
+    app_ran = []
+    inner = middleware.app
+
+    async def spy(scope, receive, send):
+        app_ran.append(True)
+        await inner(scope, receive, send)
+
+    middleware.app = spy
+    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+    read, sent = [], []
+
+    async def receive():
+        if messages:
+            read.append(messages[0])
+            return messages.pop(0)
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
+    asyncio.run(middleware(scope, receive, send))
+    middleware.app = inner
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return sent[0]["status"], body, len(read), bool(app_ran)
+
+
+async def _echo(scope, receive, send):
+    """An ASGI app that answers with the length of the body it read."""
+    size, more = 0, True
+    while more:
+        message = await receive()
+        size += len(message.get("body", b""))
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": str(size).encode()})
+
+
+LIMIT_DETAIL = {"detail": "request body over the limit of 1000 bytes; send a smaller file/batch"}
+
+
+def test_body_limit_passes_a_body_within_the_limit():
+    middleware = serving.BodyLimitMiddleware(_echo, max_bytes=1000)
+    assert _call(middleware, [(b"content-length", b"1000")], [b"x" * 400, b"x" * 600]) == (200, b"1000", 2, True)
+    assert _call(middleware, [], [b"x" * 300] * 3) == (200, b"900", 3, True)  # chunked, no Content-Length
+    assert _call(middleware, [], [b""]) == (200, b"0", 1, True)  # a GET
+
+
+def test_body_limit_refuses_a_declared_length_without_reading_it():
+    middleware = serving.BodyLimitMiddleware(_echo, max_bytes=1000)
+    status, body, read, app_ran = _call(middleware, [(b"Content-Length", b"1001")], [b"x" * 1001])
+    assert (status, json.loads(body), read, app_ran) == (413, LIMIT_DETAIL, 0, False)
+
+
+def test_body_limit_stops_reading_a_stream_at_the_limit():
+    middleware = serving.BodyLimitMiddleware(_echo, max_bytes=1000)
+    status, body, read, app_ran = _call(middleware, [], [b"x" * 400] * 10)  # 4,000 bytes, chunked
+    assert (status, json.loads(body), read, app_ran) == (413, LIMIT_DETAIL, 3, False)
+    # a client that lies: a small Content-Length, a large body
+    status, body, read, app_ran = _call(middleware, [(b"content-length", b"10")], [b"x" * 600] * 5)
+    assert (status, read, app_ran) == (413, 2, False)
+
+
+@pytest.mark.parametrize("value", [b"ten", b"-5", b""])
+def test_body_limit_refuses_a_malformed_content_length(value):
+    middleware = serving.BodyLimitMiddleware(_echo, max_bytes=1000)
+    status, body, read, app_ran = _call(middleware, [(b"content-length", value)], [b"x"])
+    assert status == 400 and "Content-Length header must be a whole number" in json.loads(body)["detail"]
+    assert not app_ran
+
+
+def test_body_limit_lets_other_scopes_through():
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["type"])
+
+    asyncio.run(serving.BodyLimitMiddleware(app, 10)({"type": "lifespan"}, None, None))
+    assert seen == ["lifespan"]
+
+
+@pytest.mark.parametrize("args, error, match", [
+    ((_echo, 0), ValueError, "max_bytes must be a positive int, got 0"),
+    ((_echo, "5 MB"), ValueError, "max_bytes must be a positive int"),
+    (("app:app", 10), TypeError, "app must be an ASGI application"),
+])
+def test_body_limit_rejects_bad_arguments(args, error, match):
+    with pytest.raises(error, match=match):
+        serving.BodyLimitMiddleware(*args)
+
+
 # --- the lab's detector app, served for real ---------------------------------------------------------
 
 def _module_source(name: str) -> str:
@@ -236,23 +429,36 @@ def astronaut_png() -> bytes:
     return png.tobytes()
 
 
-def test_detector_finds_the_astronauts_face(lab_app, astronaut_png):
+@pytest.fixture(scope="module")
+def lab_detector(lab_app):
+    namespace: dict = {}
+    exec(compile((lab_app / "detector.py").read_text(), "detector.py", "exec"), namespace)
+    return namespace
+
+
+def test_detector_finds_the_astronauts_face_with_both_models(lab_detector, astronaut_png):
     import cv2
     import numpy as np
 
-    namespace: dict = {}
-    exec(compile((lab_app / "detector.py").read_text(), "detector.py", "exec"), namespace)
     image = cv2.imdecode(np.frombuffer(astronaut_png, np.uint8), cv2.IMREAD_COLOR)
-    low = namespace["detect"](image, "face", 0.2)
-    high = namespace["detect"](image, "face", 0.9)
-    assert [d["confidence"] for d in low] == sorted((d["confidence"] for d in low), reverse=True)
-    assert len(high) == 1 and high[0]["confidence"] > 0.99
-    x, y, w, h = high[0]["box"]
-    assert 150 < x < 220 and 40 < y < 100 and 70 < w < 120  # Eileen Collins's face
-    assert len(low) > len(high)
-    assert namespace["draw"](image, high).shape == image.shape
-    with pytest.raises(ValueError, match="unknown model 'dog'"):
-        namespace["detect"](image, "dog")
+    for model in ("haar", "lbp"):
+        low = lab_detector["detect"](image, model, 0.2)
+        high = lab_detector["detect"](image, model, 0.7)
+        assert [d["confidence"] for d in low] == sorted((d["confidence"] for d in low), reverse=True)
+        assert len(high) == 1 and high[0]["confidence"] > 0.75, (model, high)
+        x, y, w, h = high[0]["box"]
+        assert 150 < x < 220 and 40 < y < 100 and 70 < w < 120, (model, high)  # Eileen Collins's face
+        assert len(low) >= len(high)
+        assert all(0 < d["confidence"] < 1 and d["label"] == "face" for d in low)
+    assert lab_detector["draw"](image, high).shape == image.shape
+    with pytest.raises(ValueError, match="unknown model 'dog'; choose one of \\['haar', 'lbp'\\]"):
+        lab_detector["detect"](image, "dog")
+
+
+def test_both_cascades_load_from_the_installed_wheels(lab_detector):
+    for model, path in lab_detector["WEIGHTS"].items():
+        assert path.is_file(), f"{model}: {path} is missing"
+        assert not lab_detector["load"](model).empty()
 
 
 def test_lab_app_answers_images_and_rejects_bad_uploads(lab_app, astronaut_png, no_leftovers):
@@ -260,22 +466,57 @@ def test_lab_app_answers_images_and_rejects_bad_uploads(lab_app, astronaut_png, 
 
     with serving.serve("app:app", lab_app, timeout=30) as server:
         predict = f"{server.url}/predict"
-        ok = requests.post(predict, params={"confidence": 0.9}, files={"file": ("a.png", astronaut_png)}, timeout=30)
-        text = requests.post(predict, files={"file": ("notes.txt", b"not an image at all")}, timeout=30)
-        truncated = requests.post(predict, files={"file": ("cut.png", astronaut_png[:200])}, timeout=30)
-        empty = requests.post(predict, files={"file": ("empty.jpg", b"")}, timeout=30)
-        missing = requests.post(predict, timeout=30)
-        too_confident = requests.post(predict, params={"confidence": 2},
-                                      files={"file": ("a.png", astronaut_png)}, timeout=30)
+
+        def post(params=None, **kwargs):
+            return requests.post(predict, params={"model": "haar"} if params is None else params, timeout=30,
+                                 **kwargs)
+
+        ok = post({"model": "lbp", "confidence": 0.7}, files={"file": ("a.png", astronaut_png)})
+        text = post(files={"file": ("notes.txt", b"not an image at all")})
+        truncated = post(files={"file": ("cut.png", astronaut_png[:200])})
+        empty = post(files={"file": ("empty.jpg", b"")})
+        missing = post()
+        no_model = post({}, files={"file": ("a.png", astronaut_png)})
+        too_confident = post({"model": "haar", "confidence": 2}, files={"file": ("a.png", astronaut_png)})
         docs = requests.get(f"{server.url}/docs", timeout=30)
 
     assert ok.status_code == 200 and ok.headers["content-type"] == "image/png"
     assert ok.content.startswith(b"\x89PNG")
     assert [d["label"] for d in json.loads(ok.headers["X-Detections"])] == ["face"]
-    assert text.status_code == 415 and "'notes.txt' is not an image" in text.json()["detail"]
+    assert text.status_code == 415 and "'notes.txt': not an image" in text.json()["detail"]
     assert truncated.status_code == 415 and "send a PNG or JPEG" in truncated.json()["detail"]
     assert empty.status_code == 400 and "is empty" in empty.json()["detail"]
     assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "file"]
+    assert no_model.status_code == 422 and no_model.json()["detail"][0]["loc"] == ["query", "model"]
     assert too_confident.status_code == 422 and too_confident.json()["detail"][0]["loc"] == ["query", "confidence"]
     assert docs.status_code == 200 and "swagger-ui" in docs.text
     assert "Traceback" not in server.log()  # no request made the app fail
+
+
+def test_lab_app_refuses_hostile_requests_and_stays_up(lab_app, astronaut_png, huge_png, no_leftovers):
+    import requests
+
+    limit = "request body over the limit of 5000000 bytes; send a smaller file/batch"
+    big = b"x" * 6_000_000
+    with serving.serve("app:app", lab_app, timeout=30) as server:
+        predict = f"{server.url}/predict?model=haar"
+        bomb = requests.post(predict, files={"file": ("huge.png", huge_png)}, timeout=30)
+        alive_after_bomb = server.running
+        after_bomb = requests.post(predict, files={"file": ("a.png", astronaut_png)}, timeout=30)
+        declared = requests.post(predict, files={"file": ("big.jpg", big)}, timeout=30)
+        streamed = requests.post(predict, data=(big[i:i + 500_000] for i in range(0, len(big), 500_000)), timeout=30)
+        after_all = requests.post(predict, files={"file": ("a.png", astronaut_png)}, timeout=30)
+        pid, alive = server.process.pid, server.running
+
+    assert bomb.status_code == 413
+    assert bomb.json() == {"detail": "'huge.png': the image is 20,000 x 20,000 = 400,000,000 pixels, over the "
+                                     "limit of 25,000,000 pixels; send a smaller image (resize it first)"}
+    assert alive_after_bomb and after_bomb.status_code == 200  # the same process answers the next request
+    assert "content-length" in {k.lower() for k in declared.request.headers}
+    assert declared.status_code == 413 and declared.json() == {"detail": limit}
+    assert "content-length" not in {k.lower() for k in streamed.request.headers}
+    assert streamed.request.headers["Transfer-Encoding"] == "chunked"
+    assert streamed.status_code == 413 and streamed.json() == {"detail": limit}
+    assert alive and after_all.status_code == 200 and server.returncode is not None
+    assert server.log().count(f"Started server process [{pid}]") == 1  # never restarted
+    assert "Traceback" not in server.log()
