@@ -2,12 +2,14 @@
 
 TFDV's ``visualize_statistics`` draws with Facets, which loads its JavaScript from the web, so it shows
 nothing offline and nothing on GitHub. These functions read the same statistics protos and render them
-as pandas tables and matplotlib figures. TFDV is imported lazily: these functions take its protos.
+as pandas tables and matplotlib figures (``plot_value_range`` reads the rows themselves, to show the few
+out-of-range values a histogram of thousands hides). TFDV is imported lazily: these functions take its
+protos, and importing this module imports neither TFDV nor Beam.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -133,12 +135,26 @@ def new_values(lhs, rhs, feature: str) -> list[str]:
     return sorted(set(value_frequencies(rhs, feature).index) - set(value_frequencies(lhs, feature).index))
 
 
+def _missing_share(feature) -> float:
+    stats = feature.num_stats if feature.HasField("num_stats") else feature.string_stats
+    common = stats.common_stats
+    total = common.num_non_missing + common.num_missing
+    return common.num_missing / total if total else 0.0
+
+
 def plot_statistics(lhs, rhs, features: Sequence[str], lhs_name: str = "train", rhs_name: str = "eval",
-                    top_k: int = 8, columns: int = 3) -> "Figure":
+                    top_k: int = 8, columns: int = 3, log: bool = False,
+                    units: Mapping[str, str] | None = None) -> "Figure":
     """Small multiples comparing two datasets, feature by feature: the offline stand-in for Facets.
 
     Numeric features show both distributions as step histograms (fraction of rows per bucket);
-    categorical ones show the ``top_k`` most frequent values of ``lhs`` and anything ``rhs`` adds.
+    categorical ones show the ``top_k`` most frequent values of ``lhs``, anything ``rhs`` adds (marked
+    "new") and, when either dataset has missing values, a "(missing)" bar; fractions are of all rows.
+
+    Args:
+        log: fractions on a log scale (like Facets' "log" box), so that a value held by one row in
+            thousands, which is invisible on a linear scale, shows.
+        units: feature name -> unit for the x label of numeric features (e.g. ``{"age": "years"}``).
 
     Introduced in course2_data/C2_W1_Lab_1_TFDV.ipynb.
     """
@@ -150,9 +166,11 @@ def plot_statistics(lhs, rhs, features: Sequence[str], lhs_name: str = "train", 
     left, right = _features(lhs, "plot_statistics"), _features(rhs, "plot_statistics")
     _require_features(left, features, f"plot_statistics ({lhs_name})")
     _require_features(right, features, f"plot_statistics ({rhs_name})")
+    units = dict(units or {})
     rows = -(-len(features) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.2 * rows), squeeze=False)
     colours = {lhs_name: "tab:blue", rhs_name: "tab:orange"}
+    fraction = "fraction of rows (log scale)" if log else "fraction of rows"
     for ax, name in zip(axes.flat, features):
         if left[name].HasField("num_stats"):
             for label, f in ((lhs_name, left[name]), (rhs_name, right[name])):
@@ -164,21 +182,98 @@ def plot_statistics(lhs, rhs, features: Sequence[str], lhs_name: str = "train", 
             maxima = sorted(abs(f.num_stats.max) for f in (left[name], right[name]))
             if maxima[0] > 0 and maxima[1] > 100 * maxima[0]:  # an outlier would squash the other split
                 ax.set_xscale("symlog")
-            ax.set_xlabel(f"{name} (value)")
-            ax.set_ylabel("fraction of rows")
+            if log:
+                ax.set_yscale("log")
+            ax.set_xlabel(f"{name} ({units.get(name, 'value')})")
+            ax.set_ylabel(fraction)
         else:
-            lf, rf = value_frequencies(lhs, name), value_frequencies(rhs, name)
-            shown = list(lf.index[:top_k]) + [v for v in rf.index if v not in lf.index]
+            shares = []
+            for stats, f in ((lhs, left[name]), (rhs, right[name])):
+                missing = _missing_share(f)
+                share = value_frequencies(stats, name) * (1 - missing)  # of all rows, missing included
+                if missing:
+                    share["(missing)"] = missing
+                shares.append(share)
+            lf, rf = shares
+            known = set(value_frequencies(lhs, name).index)
+            shown = ([v for v in lf.index if v != "(missing)"][:top_k]
+                     + [v for v in rf.index if v not in known and v != "(missing)"]
+                     + (["(missing)"] if "(missing)" in lf.index or "(missing)" in rf.index else []))
             y = np.arange(len(shown))
             ax.barh(y - 0.2, [lf.get(v, 0) for v in shown], 0.4, label=lhs_name, color=colours[lhs_name])
             ax.barh(y + 0.2, [rf.get(v, 0) for v in shown], 0.4, label=rhs_name, color=colours[rhs_name])
-            ax.set_yticks(y, [v if v in lf.index else f"{v} (new)" for v in shown], fontsize=8)
+            ax.set_yticks(y, [v if v in known or v == "(missing)" else f"{v} (new)" for v in shown], fontsize=8)
             ax.invert_yaxis()
-            ax.set_xlabel("fraction of rows")
+            if log:
+                ax.set_xscale("log")
+            ax.set_xlabel(fraction)
         ax.set_title(name)
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(features):]:
         ax.set_visible(False)
     fig.suptitle(f"{lhs_name} vs {rhs_name}: feature distributions")
+    fig.tight_layout()
+    return fig
+
+
+def plot_value_range(samples: Mapping[str, Sequence[float]], low: float, high: float, feature: str,
+                     unit: str = "", bins: int = 100) -> "Figure":
+    """Where a numeric feature's values fall against its valid range ``[low, high]``, split by split.
+
+    A histogram of thousands of rows on a linear scale hides a handful of absurd values: here the counts
+    are on a log scale (one row is as visible as ten thousand), the x axis spans every value, the valid
+    range is shaded, and each split's out-of-range values are drawn as a rug of ticks along the bottom
+    and counted in the legend.
+
+    Args:
+        samples: split name -> the feature's values (a Series, list or array; missing values are skipped).
+        low, high: the valid range, inclusive (e.g. the ``IntDomain`` a schema gives the feature).
+        feature: the feature's name, for the title and the x label; ``unit`` is appended to the x label.
+        bins: how many equal-width bins span the whole range of the values.
+
+    Introduced in course2_data/C2_W1_Lab_1_TFDV.ipynb.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(samples, Mapping) or not samples:
+        raise TypeError("plot_value_range takes a dict of split name -> values, e.g. {'train': df['age']}, "
+                        f"got {type(samples).__name__ if not isinstance(samples, Mapping) else 'an empty dict'}")
+    if not low < high:
+        raise ValueError(f"the valid range needs low < high, got low={low!r}, high={high!r}")
+    if not isinstance(bins, int) or bins < 1:
+        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    values = {}
+    for name, v in samples.items():
+        series = pd.to_numeric(pd.Series(v), errors="coerce").dropna()
+        if series.empty:
+            raise ValueError(f"split {name!r} has no numeric {feature} values to plot")
+        values[name] = series
+    lo = min(low, *(s.min() for s in values.values()))
+    hi = max(high, *(s.max() for s in values.values()))
+    edges = np.linspace(lo, hi + (hi - lo) / bins, bins + 1)
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    ax.axvspan(low, high, color="tab:green", alpha=0.12, label=f"valid range {low:g} to {high:g}")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (name, series) in enumerate(values.items()):
+        colour = colours[i % len(colours)]
+        counts, _ = np.histogram(series, edges)
+        outside = series[(series < low) | (series > high)]
+        ax.stairs(counts, edges, color=colour, linewidth=1.6,
+                  label=f"{name}: {len(series):,} rows, {len(outside):,} outside the range")
+        if len(outside):
+            ax.plot(outside, np.full(len(outside), 0.6), "|", color=colour, markersize=14, markeredgewidth=2.5)
+            for value, count in sorted(outside.value_counts().items())[:6]:
+                ax.annotate(f"{value:g} ({count:,} {name} row{'s' if count > 1 else ''})", (value, 0.6),
+                            xytext=(0, 22), textcoords="offset points", ha="center", fontsize=8,
+                            color=colour, arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.8})
+    ax.set_yscale("log")
+    ax.set_ylim(0.4, None)
+    ax.set_xlabel(f"{feature} ({unit})" if unit else feature)
+    ax.set_ylabel("rows per bin (log scale)")
+    width = f"{(hi - lo) / bins:.3g}" + (f" {unit}" if unit else "")
+    ax.set_title(f"{feature}: every value against the valid range (bins of {width}, counts on a log scale)")
+    ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     return fig

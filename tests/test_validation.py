@@ -86,3 +86,46 @@ def test_anomalies_frame_is_sorted_by_feature(stats):
     frame = validation.anomalies_frame(tfdv.validate_statistics(serve, schema))
     assert list(frame.index) == ["'age'", "'job'"]
     assert "zz" in frame.loc["'job'", "Anomaly long description"]
+
+
+def test_plot_statistics_log_scale_shows_missing_values_and_units():
+    train = pd.DataFrame({"age": [20, 30, 40, 50] * 5, "job": ["a", "b", "a", "c"] * 5})
+    serve = pd.DataFrame({"age": [25, 35, 45, 55] * 5, "job": ["a", "b", None, "zz"] * 5})
+    lhs, rhs = tfdv.generate_statistics_from_dataframe(train), tfdv.generate_statistics_from_dataframe(serve)
+    fig = validation.plot_statistics(lhs, rhs, ["age", "job"], "train", "serving", columns=2, log=True,
+                                     units={"age": "years"})
+    age, job = [ax for ax in fig.axes if ax.get_visible()]
+    assert age.get_yscale() == "log" and age.get_xlabel() == "age (years)"
+    assert job.get_xscale() == "log" and job.get_xlabel() == "fraction of rows (log scale)"
+    labels = [t.get_text() for t in job.get_yticklabels()]
+    assert labels[0] == "a" and set(labels[1:3]) == {"b", "c"} and labels[3:] == ["zz (new)", "(missing)"]
+    serving_bars = job.containers[1]  # fractions of all rows, the missing ones included
+    heights = dict(zip(labels, (bar.get_width() for bar in serving_bars)))
+    assert heights["(missing)"] == pytest.approx(0.25) and heights["a"] == pytest.approx(0.25)
+
+
+def test_plot_value_range_counts_and_marks_out_of_range_values():
+    train = pd.Series([20, 30, 40, 50] * 50)
+    evaluation = pd.Series([20, 30, 40, 0, 1000, None])
+    fig = validation.plot_value_range({"train": train, "eval": evaluation}, 17, 90, "age", "years", bins=50)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "age (years)"
+    assert ax.get_xlim()[0] <= 0 and ax.get_xlim()[1] >= 1000  # the axis spans every value
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["valid range 17 to 90", "train: 200 rows, 0 outside the range",
+                      "eval: 5 rows, 2 outside the range"]
+    notes = sorted(t.get_text() for t in ax.texts)
+    assert notes == ["0 (1 eval row)", "1000 (1 eval row)"]
+
+
+def test_plot_value_range_rejects_bad_input():
+    with pytest.raises(TypeError, match="dict of split name -> values"):
+        validation.plot_value_range([1, 2, 3], 0, 1, "x")
+    with pytest.raises(TypeError, match="an empty dict"):
+        validation.plot_value_range({}, 0, 1, "x")
+    with pytest.raises(ValueError, match="low < high"):
+        validation.plot_value_range({"a": [1]}, 5, 5, "x")
+    with pytest.raises(ValueError, match="bins must be a positive integer"):
+        validation.plot_value_range({"a": [1]}, 0, 5, "x", bins=0)
+    with pytest.raises(ValueError, match="split 'a' has no numeric x values"):
+        validation.plot_value_range({"a": ["n/a", None]}, 0, 5, "x")

@@ -1,8 +1,9 @@
-"""Census data: the real UCI Adult (Census Income) files and the TFDV lab's planted rows."""
+"""Census data: the real UCI Adult (Census Income) files, their attribute list, and the TFDV lab's planted rows."""
 
 from __future__ import annotations
 
 import io
+import math
 from typing import TYPE_CHECKING
 
 from . import DataIntegrityError, read_vendored, register, require_columns
@@ -10,7 +11,7 @@ from . import DataIntegrityError, read_vendored, register, require_columns
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ADULT_COLUMNS", "load_adult", "plant_malformed_rows", "split_frame"]
+__all__ = ["ADULT_COLUMNS", "adult_attributes", "load_adult", "plant_malformed_rows", "split_frame"]
 
 ADULT_COLUMNS = [
     "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
@@ -59,41 +60,101 @@ def load_adult(split: str = "train") -> "pd.DataFrame":
     return df
 
 
-def plant_malformed_rows(df: "pd.DataFrame") -> "pd.DataFrame":
-    """Append the four malformed census rows the original TFDV lab plants in its evaluation split.
+# The rows the original lab's `util.add_extra_rows` appends to its evaluation split, value for value.
+# The first has no `workclass` key in the original, so it becomes a missing value.
+_SHARED = {"fnlwgt": 257473, "education-num": 8, "marital-status": "Married-civ-spouse", "capital-loss": 0}
+_ORIGINAL_EXTRA_ROWS = [
+    {"age": 46, "education": "Bachelors", "occupation": "Plumber", "relationship": "Husband",
+     "race": "Other", "sex": "Male", "capital-gain": 1000, "hours-per-week": 41,
+     "native-country": "Australia", "label": ">50K", **_SHARED},
+    {"age": 0, "workclass": "Private", "education": "Masters", "occupation": "Adm-clerical",
+     "relationship": "Wife", "race": "Asian", "sex": "Female", "capital-gain": 0, "hours-per-week": 40,
+     "native-country": "Pakistan", "label": ">50K", **_SHARED},
+    {"age": 1000, "workclass": "Private", "education": "Masters", "occupation": "Prof-specialty",
+     "relationship": "Husband", "race": "Black", "sex": "Male", "capital-gain": 0, "hours-per-week": 20,
+     "native-country": "Cameroon", "label": "<=50K", **_SHARED},
+    {"age": 25, "workclass": "?", "education": "Masters", "occupation": "gamer",
+     "relationship": "Husband", "race": "Asian", "sex": "Female", "capital-gain": 0, "hours-per-week": 50,
+     "native-country": "Mongolia", "label": "<=50K", **_SHARED},
+]
 
-    They carry what a validation step must catch. Broken data: an impossible ``age`` (0 and 1,000,000),
-    an ``occupation`` that is no census category (``gamer``), ``NULL`` where a ``workclass`` should be.
-    And legitimate change the schema must learn: a ``race`` label never seen in training (``Asian``) and
-    a ``native-country`` never seen in training (``Mongolia``).
+
+def plant_malformed_rows(df: "pd.DataFrame") -> "pd.DataFrame":
+    """Append the four rows the original TFDV lab adds to its evaluation split (its ``util.add_extra_rows``).
+
+    The rows are the original's, value for value:
+
+    1. age 46 with **no** ``workclass`` (a missing value: 0.02 % of the lab's 6,517 evaluation rows),
+       ``occupation`` ``Plumber`` and ``native-country`` ``Australia``, neither a census code;
+    2. age **0**, ``race`` ``Asian`` and ``native-country`` ``Pakistan``;
+    3. age **1000** and ``native-country`` ``Cameroon``;
+    4. age 25 with ``workclass`` ``?`` (the census's own missing marker), ``occupation`` ``gamer``,
+       ``race`` ``Asian`` and ``native-country`` ``Mongolia``: the row that survives the original's
+       "drop ages outside 17-90 and missing values" step and yields its anomalies table
+       (``race``, ``native-country``, ``occupation``).
+
+    ``Asian`` is not a census code: the census codes that group ``Asian-Pac-Islander`` (see
+    ``adult_attributes()``). All four rows have ``education-num`` 8 whatever their ``education``, as in the
+    original. The input is not modified; the result has a fresh 0..n-1 index.
 
     Introduced in course2_data/C2_W1_Lab_1_TFDV.ipynb.
     """
     import pandas as pd
 
     require_columns(df, ADULT_COLUMNS, "plant_malformed_rows")
-    base = dict(fnlwgt=257473, education="Masters", **{"education-num": 14},
-                **{"marital-status": "Married-civ-spouse"}, relationship="Husband",
-                **{"capital-gain": 0, "capital-loss": 0, "hours-per-week": 40},
-                **{"native-country": "United-States"}, label="<=50K")
-    rows = [
-        dict(base, age=46, workclass="NULL", occupation="Craft-repair", race="White", sex="Male"),
-        dict(base, age=0, workclass="Private", occupation="gamer", race="White", sex="Female"),
-        dict(base, age=1000000, workclass="Private", occupation="Farming-fishing", race="Black", sex="Male"),
-        dict(base, age=25, workclass="Private", occupation="Sales", race="Asian", sex="Male",
-             **{"native-country": "Mongolia"}),
-    ]
-    return pd.concat([df, pd.DataFrame(rows, columns=ADULT_COLUMNS)], ignore_index=True)
+    extra = pd.DataFrame(_ORIGINAL_EXTRA_ROWS, columns=ADULT_COLUMNS)
+    return pd.concat([df, extra], ignore_index=True)
 
 
 def split_frame(df: "pd.DataFrame", eval_fraction: float = 0.2) -> tuple["pd.DataFrame", "pd.DataFrame"]:
-    """Split ``df`` in order (no shuffling, like the lab) into a training and an evaluation part."""
+    """Split ``df`` in order (no shuffling, like the lab) into a training and an evaluation part.
+
+    The evaluation part gets ``ceil(len(df) * eval_fraction)`` rows, the sizes of scikit-learn's
+    ``train_test_split(df, test_size=eval_fraction, shuffle=False)`` that the original lab calls
+    (32,561 Adult rows at 0.2: 26,048 and 6,513).
+
+    Introduced in course2_data/C2_W1_Lab_1_TFDV.ipynb.
+    """
     require_columns(df, [], "split_frame")
+    if isinstance(eval_fraction, bool) or not isinstance(eval_fraction, (int, float)):
+        raise TypeError(f"eval_fraction must be a number between 0 and 1, got {type(eval_fraction).__name__}")
     if not 0 < eval_fraction < 1:
         raise ValueError(f"eval_fraction must be between 0 and 1 (exclusive), got {eval_fraction!r}")
-    cut = int(round(len(df) * (1 - eval_fraction)))
-    if cut == 0 or cut == len(df):
+    n_eval = math.ceil(round(len(df) * eval_fraction, 6))  # round: 0.3 * 10 is 3.0000000000000004
+    cut = len(df) - n_eval
+    if cut == 0 or n_eval == 0:
         raise ValueError(f"{len(df)} rows cannot be split {1 - eval_fraction:.0%}/{eval_fraction:.0%}")
     return df.iloc[:cut].reset_index(drop=True), df.iloc[cut:].reset_index(drop=True)
 
 
+_NAMES_SHA256 = "c248284c0b5de30c9e1958d6cdd168a34a654758b620e68f46aefa83fc0a576a"
+
+
+def adult_attributes() -> "pd.DataFrame":
+    """The attribute list of ``adult.names`` (vendored beside the data): each column, its kind, its values.
+
+    Returns one row per column of ``ADULT_COLUMNS`` in file order, indexed by name, with ``kind``
+    (``continuous`` or ``categorical``) and ``values`` (the list of codes the census documents, empty for
+    continuous ones). ``label`` comes from the file's class line (``>50K, <=50K``). The file documents no
+    missing-value code in this list: the data writes unknown values as ``?``.
+
+    Introduced in course2_data/C2_W1_Lab_1_TFDV.ipynb.
+    """
+    import pandas as pd
+
+    text = read_vendored("adult", "adult.names", _NAMES_SHA256).decode("utf-8")
+    found: dict[str, list[str] | None] = {}
+    for line in text.splitlines():
+        name, sep, rest = line.partition(":")
+        if sep and name in ADULT_COLUMNS:
+            rest = rest.strip().rstrip(".")
+            found[name] = None if rest == "continuous" else [v.strip() for v in rest.split(",")]
+        elif line.strip() == ">50K, <=50K.":
+            found["label"] = [">50K", "<=50K"]
+    missing = [c for c in ADULT_COLUMNS if c not in found]
+    if missing:
+        raise DataIntegrityError(f"adult.names lists no attribute {missing}; restore helpers/datasets/adult")
+    return pd.DataFrame(
+        [{"attribute": c, "kind": "continuous" if found[c] is None else "categorical",
+          "values": found[c] or []} for c in ADULT_COLUMNS]
+    ).set_index("attribute")
