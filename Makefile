@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LOCK := $(shell cat requirements.txt | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
 READY := $(VENV)/.ready-$(LOCK)
 
-.PHONY: venv run test lab static lint learner-copies clean
+.PHONY: venv run test lab static lint learner-copies bench clean
 
 $(READY):  # the lock's hash is in the name: a changed lock is a new target (file dates do not matter)
 	rm -rf $(VENV)
@@ -45,6 +45,11 @@ lab: venv
 # ClearOutput); `make test` fails when a committed learner copy differs from what this makes.
 learner-copies: venv
 	$(BIN)/python -m helpers.assignments
+
+# The TF Serving REST server beside a plain FastAPI endpoint (requests/s, p50/p99 at concurrency 1 and 8);
+# exits 1 if the server is more than 2x slower. Not part of `make test`: the figures depend on the machine.
+bench: venv
+	$(BIN)/python tests/bench_tfserving.py --out build/bench_tfserving.json $(ARGS)
 
 clean:
 	rm -rf build course*/outputs *.egg-info

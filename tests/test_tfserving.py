@@ -1,0 +1,477 @@
+"""Tests of helpers.tfserving (config parsing, start/stop) and of the project's TF Serving REST server
+(helpers.tfserving_app, tfserving_json, tfserving_examples): every endpoint, TF Serving's bodies, codes and
+wording, and the refusals of hostile input. The models are tiny ``tf.Module`` SavedModels made here."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import numpy as np
+import psutil
+import pytest
+import requests
+
+from helpers import serving, tfserving
+from helpers import tfserving_json as tj
+from helpers import tfserving_results as tr
+from helpers.tfserving_app import Limits
+
+CONFIG = """
+model_config_list {
+  config {
+    name: 'half_plus_two'
+    base_path: '%(base)s/half_plus_two'
+    model_platform: 'tensorflow'
+    model_version_policy { specific { versions: 1 versions: 2 } }
+    version_labels { key: 'stable' value: 1 }
+    version_labels { key: 'canary' value: 2 }
+  }
+  config {
+    name: 'multi'
+    base_path: '%(base)s/multi'
+  }
+}
+"""
+
+
+def _save_models(base) -> None:
+    import tensorflow as tf
+
+    class HalfPlusTwo(tf.Module):
+        def __init__(self, a: float):
+            super().__init__()
+            self.a = tf.Variable(a)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+        def predict(self, x):
+            return {"y": self.a * x + 2.0}
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def regress(self, inputs):
+            x = tf.io.parse_example(inputs, {"x": tf.io.FixedLenFeature([1], tf.float32)})["x"]
+            return {"outputs": self.a * x + 2.0}
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def classify(self, inputs):
+            x = tf.io.parse_example(inputs, {"x": tf.io.FixedLenFeature([1], tf.float32)})["x"]
+            return {"scores": self.a * x + 2.0}
+
+    class Multi(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32), tf.TensorSpec([None], tf.int64),
+                                      tf.TensorSpec([None], tf.string)])
+        def predict(self, signal, count, tag):
+            return {"total": tf.reduce_sum(signal, axis=1), "twice": count * 2, "tag_bytes": tag}
+
+    for version, a in [(1, 0.5), (2, 1.0), (3, 1.5)]:
+        model = HalfPlusTwo(a)
+        tf.saved_model.save(model, str(base / "half_plus_two" / str(version)),
+                            signatures={"serving_default": model.predict, "regress_x_to_y": model.regress,
+                                        "classify_x_to_y": model.classify})
+    for version in (1, 2):
+        model = Multi()
+        tf.saved_model.save(model, str(base / "multi" / str(version)), signatures={"serving_default": model.predict})
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    base = tmp_path_factory.mktemp("models")
+    _save_models(base)
+    config = base / "models.config"
+    config.write_text(CONFIG % {"base": base})
+    return SimpleNamespace(base=base, config=config)
+
+
+@pytest.fixture(scope="module")
+def server(models):
+    with tfserving.model_server(model_config_file=models.config, engine="helpers", timeout=120) as running:
+        yield running
+    _assert_stopped(running)
+
+
+def _assert_stopped(running) -> None:
+    assert not running.running
+    listening = [c for c in psutil.net_connections("tcp")
+                 if c.laddr and c.laddr.port == running.port and c.status == psutil.CONN_LISTEN]
+    assert not listening, "something still listens on the server's port"
+    assert not psutil.pid_exists(running.process.pid) or \
+        psutil.Process(running.process.pid).status() == psutil.STATUS_ZOMBIE
+
+
+def _get(server, path):
+    return requests.get(server.url + path, timeout=30)
+
+
+def _post(server, path, body=None, **kwargs):
+    return requests.post(server.url + path, json=body, timeout=30, **kwargs)
+
+
+def _error(response, status: int) -> str:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert list(body) == ["error"]
+    return body["error"]
+
+
+# --- model status ------------------------------------------------------------------------------------
+
+def _status(*versions):
+    return {"model_version_status": [{"version": str(v), "state": "AVAILABLE",
+                                      "status": {"error_code": "OK", "error_message": ""}} for v in versions]}
+
+
+def test_status_of_all_served_versions_newest_first(server):
+    assert server.engine == "helpers"
+    assert _get(server, "/v1/models/half_plus_two").json() == _status(2, 1)
+
+
+def test_status_of_a_version_and_of_a_label(server):
+    assert _get(server, "/v1/models/half_plus_two/versions/1").json() == _status(1)
+    assert _get(server, "/v1/models/half_plus_two/labels/canary").json() == _status(2)
+
+
+def test_default_version_policy_serves_only_the_latest(server):
+    assert _get(server, "/v1/models/multi").json() == _status(2)
+    assert _error(_get(server, "/v1/models/multi/versions/1"), 404) == "Could not find version 1 of model multi"
+
+
+def test_status_errors_use_tf_servings_wording(server):
+    assert _error(_get(server, "/v1/models/nope"), 404) == "Could not find any versions of model nope"
+    assert _error(_get(server, "/v1/models/half_plus_two/versions/3"), 404) == \
+        "Could not find version 3 of model half_plus_two"
+    assert _error(_get(server, "/v1/models/half_plus_two/labels/beta"), 400) == \
+        "Unrecognized servable version label: beta"
+    assert _error(_get(server, "/v1/models"), 400) == "Missing model name in request."
+    assert _error(_get(server, "/v1/foo"), 400) == "Malformed request: GET /v1/foo"
+    assert _error(_post(server, "/v1/models/half_plus_two/metadata"), 400).startswith("Malformed request: POST")
+    assert _get(server, "/index.html").status_code == 404
+
+
+# --- metadata ----------------------------------------------------------------------------------------
+
+def test_metadata_has_tf_servings_layout(server):
+    body = _get(server, "/v1/models/half_plus_two/metadata").json()
+    assert body["model_spec"] == {"name": "half_plus_two", "signature_name": "", "version": "2"}
+    signatures = body["metadata"]["signature_def"]["signature_def"]
+    assert {"serving_default", "regress_x_to_y", "classify_x_to_y"} <= set(signatures)
+    default = signatures["serving_default"]
+    assert default["method_name"] == "tensorflow/serving/predict"
+    x = default["inputs"]["x"]
+    assert x["dtype"] == "DT_FLOAT"
+    assert x["tensor_shape"] == {"dim": [{"size": "-1", "name": ""}], "unknown_rank": False}
+    assert x["name"].endswith(":0")
+
+
+def test_metadata_of_a_version_and_label_and_unknowns(server):
+    assert _get(server, "/v1/models/half_plus_two/versions/1/metadata").json()["model_spec"]["version"] == "1"
+    assert _get(server, "/v1/models/half_plus_two/labels/stable/metadata").json()["model_spec"]["version"] == "1"
+    assert _error(_get(server, "/v1/models/nope/metadata"), 404) == "Servable not found for request: Latest(nope)"
+
+
+# --- predict -----------------------------------------------------------------------------------------
+
+def test_predict_row_and_columnar(server):
+    assert _post(server, "/v1/models/half_plus_two:predict", {"instances": [1.0, 2.0, 5.0]}).json() == \
+        {"predictions": [3.0, 4.0, 7.0]}
+    assert _post(server, "/v1/models/half_plus_two:predict", {"inputs": [1.0, 2.0, 5.0]}).json() == \
+        {"outputs": [3.0, 4.0, 7.0]}
+    assert _post(server, "/v1/models/half_plus_two:predict",
+                 {"signature_name": "serving_default", "instances": [3, 4]}).json() == {"predictions": [5.0, 6.0]}
+
+
+def test_predict_on_a_version_and_a_label(server):
+    assert _post(server, "/v1/models/half_plus_two/versions/1:predict", {"instances": [1.0]}).json() == \
+        {"predictions": [2.5]}
+    assert _post(server, "/v1/models/half_plus_two/labels/stable:predict", {"instances": [1.0]}).json() == \
+        {"predictions": [2.5]}
+    assert _post(server, "/v1/models/half_plus_two/labels/canary:predict", {"instances": [1.0]}).json() == \
+        {"predictions": [3.0]}
+
+
+def test_predict_writes_floats_as_tf_serving_does(server):
+    response = _post(server, "/v1/models/half_plus_two/versions/2:predict", {"instances": [-1.5, -2.0, 1e-5, -1.9]})
+    assert response.text == '{"predictions": [0.5, 0.0, 2.00001, 0.100000024]}'  # float32's shortest digits
+
+
+def test_predict_with_named_inputs_and_outputs(server):
+    rows = {"instances": [{"signal": [1, 2], "count": 3, "tag": "a"}, {"signal": [3, 4], "count": 5, "tag": "b"}]}
+    assert _post(server, "/v1/models/multi:predict", rows).json() == {"predictions": [
+        {"tag_bytes": {"b64": "YQ=="}, "total": 3.0, "twice": 6},
+        {"tag_bytes": {"b64": "Yg=="}, "total": 7.0, "twice": 10}]}
+    columns = {"inputs": {"signal": [[1, 2]], "count": [3], "tag": [{"b64": "YQ=="}]}}
+    assert _post(server, "/v1/models/multi:predict", columns).json() == {"outputs": {
+        "tag_bytes": [{"b64": "YQ=="}], "total": [3.0], "twice": [6]}}
+
+
+def test_predict_unknown_model_version_label_signature(server):
+    assert _error(_post(server, "/v1/models/half:predict", {"instances": [1.0]}), 404) == \
+        "Servable not found for request: Latest(half)"
+    assert _error(_post(server, "/v1/models/half_plus_two/versions/3:predict", {"instances": [1.0]}), 404) == \
+        "Servable not found for request: Specific(half_plus_two, 3)"
+    assert _error(_post(server, "/v1/models/half_plus_two/labels/beta:predict", {"instances": [1.0]}), 400) == \
+        "Unrecognized servable version label: beta"
+    assert _error(_post(server, "/v1/models/half_plus_two:predict", {"signature_name": "nope", "instances": [1]}),
+                  400) == 'Serving signature name: "nope" not found in signature def'
+
+
+def test_predict_malformed_json(server):
+    path = "/v1/models/half_plus_two:predict"
+    assert _error(_post(server, path, data=""), 400) == "JSON Parse error: The document is empty"
+    assert _error(_post(server, path, data="instances = [1, 2]"), 400).startswith("JSON Parse error: Invalid value")
+    assert _error(_post(server, path, data='{"instances": [1, 2}'), 400).startswith("JSON Parse error:")
+    assert _error(_post(server, path, [1, 2]), 400) == "JSON Value: [1, 2] Is not object"
+    assert "'signature_name' key must be a string value." in _error(_post(server, path, {"signature_name": 100}), 400)
+    assert _error(_post(server, path, {"x": 1}), 400) == "Missing 'inputs' or 'instances' key"
+    assert "expecting only one of 'inputs' or 'instances'" in \
+        _error(_post(server, path, {"inputs": [1], "instances": [1]}), 400)
+    assert "No values in 'instances' array" in _error(_post(server, path, {"instances": []}), 400)
+
+
+def test_predict_wrong_dtype(server):
+    message = _error(_post(server, "/v1/models/half_plus_two:predict", {"instances": ["x", "y"]}), 400)
+    assert message == ("Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
+                       '"x" Type: String is not of expected type: float')
+    assert "is not of expected type: int64" in \
+        _error(_post(server, "/v1/models/multi:predict", {"inputs": {"signal": [[1, 2]], "count": [1.5],
+                                                                      "tag": ["a"]}}), 400)
+    assert "without loss of precision" in \
+        _error(_post(server, "/v1/models/half_plus_two:predict", {"instances": [16777217]}), 400)
+
+
+def test_predict_wrong_shape(server):
+    path = "/v1/models/half_plus_two:predict"
+    assert "has shape [2,1], but the signature expects shape [-1]" in \
+        _error(_post(server, path, {"instances": [[1.0], [2.0]]}), 400)
+    assert _error(_post(server, path, {"inputs": [[1.0, 2.0], [3.0]]}), 400) == \
+        "Encountered list at unexpected size: 1 at level: 1 expected size: 2"
+    assert "Expecting tensor size: 2 but got: 3" in _error(_post(server, "/v1/models/multi:predict", {"instances": [
+        {"signal": [1, 2], "count": 3, "tag": "a"}, {"signal": [3, 4, 5], "count": 5, "tag": "b"}]}), 400)
+    assert "must only have keys: count,signal,tag" in \
+        _error(_post(server, "/v1/models/multi:predict", {"instances": [{"signal": [1, 2], "count": 3}]}), 400)
+    assert "instances is a plain list" in _error(_post(server, "/v1/models/multi:predict", {"instances": [1]}), 400)
+
+
+# --- classify and regress ----------------------------------------------------------------------------
+
+def test_regress_and_classify(server):
+    body = {"signature_name": "regress_x_to_y", "examples": [{"x": 80.0}, {"x": 2.0}]}
+    assert _post(server, "/v1/models/half_plus_two:regress", body).json() == {"results": [82.0, 4.0]}
+    assert _post(server, "/v1/models/half_plus_two/versions/1:regress", body).json() == {"results": [42.0, 3.0]}
+    body = {"signature_name": "classify_x_to_y", "context": {"x": 20.0}, "examples": [{}]}
+    assert _post(server, "/v1/models/half_plus_two/labels/stable:classify", body).json() == {"results": [[["", 12.0]]]}
+
+
+def test_classify_refused_where_the_signature_does_not_allow_it(server):
+    message = _error(_post(server, "/v1/models/half_plus_two:classify", {"examples": [{"x": 1.0}]}), 400)
+    assert message.startswith("No classification inputs found in SignatureDef:")
+    assert _error(_post(server, "/v1/models/multi:regress", {"examples": [{"x": 1.0}]}), 400) == \
+        "Expected one input Tensor."
+    assert "key 'examples' is expected and was not found" in _error(_post(server, "/v1/models/multi:regress", {}), 400)
+    assert _error(_post(server, "/v1/models/half_plus_two:regress", {"examples": [[1]]}), 400) == \
+        "Example must be JSON object but got JSON Array"
+
+
+# --- hostile input -----------------------------------------------------------------------------------
+
+def test_oversized_body_is_refused_with_413(server):
+    limit = Limits().max_body_bytes
+    message = _error(_post(server, "/v1/models/half_plus_two:predict", data=b" " * (limit + 1)), 413)
+    assert f"limit of {limit} bytes" in message
+
+
+def test_nested_and_huge_json_is_refused(server):
+    path = "/v1/models/half_plus_two:predict"
+    assert "the limit is 32 levels (max_depth)" in _error(_post(server, path, data="[" * 5000 + "]" * 5000), 400)
+    values = Limits().max_values
+    assert "(max_values)" in _error(_post(server, path, data='{"instances": [' + "0," * values + "0]}"), 400)
+    assert "exceeds the limit of 512 per request (max_batch)" in \
+        _error(_post(server, path, {"instances": [1.0] * 513}), 400)
+
+
+def test_wrong_content_type_is_refused(server):
+    response = _post(server, "/v1/models/half_plus_two:predict", data=b"\x89PNG", headers={"content-type": "image/png"})
+    assert "Unsupported content type 'image/png'" in _error(response, 415)
+    curl_style = {"content-type": "application/x-www-form-urlencoded"}  # what `curl -d` sends; TF Serving takes it
+    assert _post(server, "/v1/models/half_plus_two:predict", data='{"instances": [0]}', headers=curl_style).ok
+
+
+def test_a_burst_of_concurrent_requests_is_served_and_the_server_survives(server):
+    def one(i):
+        return _post(server, "/v1/models/half_plus_two:predict", {"instances": [float(i)] * 8}).status_code
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        codes = list(pool.map(one, range(200)))
+    assert set(codes) <= {200, 503} and codes.count(200) > 0
+    assert server.running
+    assert _get(server, "/v1/models/half_plus_two").status_code == 200
+
+
+# --- start-up through model_name/model_base_path, small limits -----------------------------------------
+
+def test_model_name_and_base_path_with_small_limits(models, tmp_path):
+    limits = {"max_body_bytes": 200, "max_batch": 4, "max_in_flight": 1}
+    with tfserving.model_server("half_plus_two", models.base / "half_plus_two", engine="helpers", timeout=120,
+                                limits=limits, log_path=tmp_path / "server.log") as running:
+        assert _get(running, "/v1/models/half_plus_two").json() == _status(3)  # latest only
+        assert _post(running, "/v1/models/half_plus_two:predict", {"instances": [1.0]}).json() == \
+            {"predictions": [3.5]}
+        assert _error(_post(running, "/v1/models/half_plus_two:predict", {"instances": [1.0] * 5}), 400).endswith(
+            "exceeds the limit of 4 per request (max_batch)")
+        assert _error(_post(running, "/v1/models/half_plus_two:predict", data="[" + "1," * 200 + "1]"), 413)
+
+        def one(_):
+            return _post(running, "/v1/models/half_plus_two:predict", {"instances": [1.0, 2.0, 3.0]}).status_code
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            codes = list(pool.map(one, range(64)))
+        assert set(codes) <= {200, 503} and 200 in codes
+        assert running.running
+    _assert_stopped(running)
+
+
+def test_a_server_that_cannot_load_fails_fast_with_the_log(tmp_path):
+    (tmp_path / "m" / "1").mkdir(parents=True)  # a version folder without a SavedModel
+    with pytest.raises(serving.ServerError, match="saved_model.pb"):
+        with tfserving.model_server("m", tmp_path / "m", engine="helpers", timeout=120):
+            pass
+
+
+# --- helpers without a server ------------------------------------------------------------------------
+
+def test_parse_model_config_with_the_proto_and_with_the_fallback(models, monkeypatch):
+    text = models.config.read_text()
+    parsed = tfserving.parse_model_config(text)
+    monkeypatch.setitem(sys.modules, "tensorflow_serving.config.model_server_config_pb2", None)
+    assert tfserving.parse_model_config(text) == parsed
+    first, second = parsed
+    assert (first.name, first.version_policy, first.version_labels) == \
+        ("half_plus_two", ("specific", [1, 2]), {"stable": 1, "canary": 2})
+    assert (second.name, second.version_policy) == ("multi", ("latest", 1))
+
+
+def test_fallback_parser_reads_the_other_spellings(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tensorflow_serving.config.model_server_config_pb2", None)
+    text = textwrap.dedent("""
+        # a comment
+        model_config_list: {
+          config: { name: "a", base_path: "/m/a", model_version_policy: { all: {} } },
+          config < name: "b" base_path: "/m/b" model_version_policy { latest { num_versions: 2 } } >
+        }""")
+    a, b = tfserving.parse_model_config(text)
+    assert a.version_policy == ("all", None) and b.version_policy == ("latest", 2)
+
+
+@pytest.mark.parametrize("fallback", [False, True])
+@pytest.mark.parametrize("text, match", [
+    ("model_config_list { config { name: 'a' }", "not valid text protobuf|not closed"),
+    ("model_config_list { config { base_path: '/x' } }", "has no name"),
+    ("model_config_list { config { name: 'a' } }", "has no base_path"),
+    ("model_config_list { }", "lists no model"),
+    ("model_config_list { config { name: 'a' base_path: '/x' model_platform: 'pytorch' } }", "is not served"),
+    ("model_config_list { config { name: 'a' base_path: '/x' } config { name: 'a' base_path: '/y' } }",
+     "more than once"),
+    ("model_config_list { config { name: 'a' base_path: '/x' } } ?", "not valid text protobuf"),
+])
+def test_parse_model_config_rejects_bad_configs(text, match, fallback, monkeypatch):
+    if fallback:
+        monkeypatch.setitem(sys.modules, "tensorflow_serving.config.model_server_config_pb2", None)
+    with pytest.raises(ValueError, match=match):
+        tfserving.parse_model_config(text)
+
+
+def test_parse_model_config_rejects_wrong_types_and_missing_files(tmp_path):
+    with pytest.raises(TypeError, match="a str"):
+        tfserving.parse_model_config(b"model_config_list {}")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        tfserving.read_model_config(tmp_path / "nope.config")
+
+
+def test_model_versions(tmp_path):
+    for name in ("10", "2", "tmp", "3.bak"):
+        (tmp_path / name).mkdir()
+    assert tfserving.model_versions(tmp_path) == [2, 10]
+    with pytest.raises(FileNotFoundError, match="export a SavedModel"):
+        tfserving.model_versions(tmp_path / "missing")
+
+
+def test_model_server_rejects_bad_arguments(tmp_path, models):
+    with pytest.raises(ValueError, match="engine must be one of"):
+        with tfserving.model_server("m", tmp_path, engine="docker"):
+            pass
+    with pytest.raises(ValueError, match="not both"):
+        with tfserving.model_server("m", tmp_path, model_config_file=models.config):
+            pass
+    with pytest.raises(ValueError, match="model_name must be"):
+        with tfserving.model_server("a/b", tmp_path):
+            pass
+    with pytest.raises(ValueError, match="model_base_path is required"):
+        with tfserving.model_server("m"):
+            pass
+    with pytest.raises(FileNotFoundError, match="no numbered version folder"):
+        with tfserving.model_server("m", tmp_path):
+            pass
+
+
+def test_engine_tensorflow_model_server_needs_the_binary(models, monkeypatch):
+    monkeypatch.setattr(tfserving, "find_model_server", lambda: None)
+    with pytest.raises(FileNotFoundError, match="is not on PATH"):
+        with tfserving.model_server("half_plus_two", models.base / "half_plus_two", engine="tensorflow_model_server"):
+            pass
+
+
+def test_limits_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TFSERVING_MAX_BATCH", "7")
+    assert Limits.from_env().max_batch == 7
+    monkeypatch.setenv("TFSERVING_MAX_BATCH", "-1")
+    with pytest.raises(ValueError, match="positive integer"):
+        Limits.from_env()
+
+
+def test_json_mapping_without_a_server():
+    info = SimpleNamespace(dtype=1)
+    assert tj.fill_tensor([[1, 2], [3, 4]], 1) == ([2, 2], [1, 2, 3, 4])
+    with pytest.raises(tj.ServingError, match="found at incorrect level: 2"):
+        tj.fill_tensor([[1, 2], 3], 1)
+    with pytest.raises(tj.ServingError, match="Type: Null is not of expected type: float"):
+        tj.fill_tensor([None], 1)
+    with pytest.raises(tj.ServingError, match="not formatted correctly for base64"):
+        tj.fill_tensor([{"b64": 1}], 7)
+    assert tj.fill_tensor([{"b64": "YQ=="}], 7) == ([1], [b"a"])
+    assert tj._batch([[1.0], [2.0]], info, None).dtype == np.float32
+    assert tr.tensor_text(np.array([0.1, 1e10, float("nan"), -float("inf")], np.float32)) == \
+        "[0.1, 1e+10, NaN, -Infinity]"
+    assert tr.tensor_text(np.array([[True], [False]])) == "[[true], [false]]"
+    assert json.loads(tj.error_body('say "hi"\n')) == {"error": 'say "hi"\n'}
+    limits = Limits()
+    with pytest.raises(tj.ServingError, match="Is not object"):
+        tj.parse_request(b"[1]", limits)
+    assert tj.parse_request(b'{"instances": [NaN, Infinity]}', limits)["instances"][1] == float("inf")
+
+
+def test_the_app_checks_the_body_size_itself_without_the_middleware(monkeypatch):
+    import asyncio
+
+    from helpers import tfserving_app
+
+    monkeypatch.delattr(serving, "BodyLimitMiddleware")
+    app = tfserving_app.create_app(limits=Limits(max_body_bytes=10))
+    assert isinstance(app, tfserving_app.TFServingApp)
+    app.registry = tfserving_app.Registry({}, {})
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"x" * 11, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    for headers in ([(b"content-length", b"11")], []):  # declared, and counted while streaming
+        sent.clear()
+        scope = {"type": "http", "method": "POST", "path": "/v1/models/m:predict", "headers": headers}
+        asyncio.run(app(scope, receive, send))
+        assert sent[0]["status"] == 413
+        assert "limit of 10 bytes" in json.loads(sent[1]["body"])["error"]
