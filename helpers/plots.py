@@ -53,6 +53,13 @@ def image_grid(images, titles: Sequence[str] | None = None, ncols: int = 8, titl
     return fig
 
 
+# What the y axis of a metric measures, in its unit; other metrics are labelled with their name.
+METRIC_LABELS = {
+    "accuracy": "accuracy (share of images right)",
+    "loss": "loss (cross-entropy, nats)",
+}
+
+
 def training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
                     metrics: Sequence[str] = ("accuracy", "loss"), title: str = "") -> "Figure":
     """Plot training and validation curves of several runs: one panel per run and metric.
@@ -62,20 +69,30 @@ def training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
         metrics: the metrics to plot; each needs its ``val_`` counterpart in every history.
         title: the figure's title.
 
-    Panels of the same metric share their y axis, so runs compare at a glance.
+    Panels of the same metric share their y axis, so runs compare at a glance; the epochs are numbered
+    from 1, as Keras prints them.
 
     Introduced in course1_intro/C1_W2_Lab_1_Journey_Through_Data.ipynb.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if not isinstance(histories, Mapping) or not histories:
         raise ValueError("histories must be a non-empty dict of run name -> History.history")
     if isinstance(metrics, str) or not metrics:
         raise ValueError(f"metrics must be a non-empty list of metric names, got {metrics!r}")
     for run, history in histories.items():
+        if not isinstance(history, Mapping):
+            raise TypeError(f"the history of {run!r} must be a dict such as History.history, "
+                            f"got {type(history).__name__}; pass model.fit(...).history")
         missing = [k for m in metrics for k in (m, f"val_{m}") if k not in history]
         if missing:
             raise KeyError(f"the history of {run!r} lacks {missing}; it has {sorted(history)}")
+        for metric in metrics:
+            n, n_val = len(history[metric]), len(history[f"val_{metric}"])
+            if n == 0 or n != n_val:
+                raise ValueError(f"the history of {run!r} has {n} values of {metric!r} and {n_val} of "
+                                 f"'val_{metric}'; both need one value per epoch (at least one epoch)")
     fig, axes = plt.subplots(len(metrics), len(histories), figsize=(4.6 * len(histories), 3.2 * len(metrics)),
                              squeeze=False, sharey="row")
     for col, (run, history) in enumerate(histories.items()):
@@ -86,7 +103,8 @@ def training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
             ax.plot(epochs, history[f"val_{metric}"], label="validation")
             ax.set_title(f"{run}: {metric}")
             ax.set_xlabel("epoch")
-            ax.set_ylabel(metric)
+            ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
             ax.legend()
     if title:

@@ -249,7 +249,20 @@ def test_training_curves_draws_runs_by_metrics():
     history = {"accuracy": [0.5, 0.9], "val_accuracy": [0.5, 0.8], "loss": [1.0, 0.3], "val_loss": [1.0, 0.5]}
     fig = plots.training_curves({"a": history, "b": history}, title="t")
     assert len(fig.axes) == 4
-    assert fig.axes[0].get_xlabel() == "epoch" and fig.axes[0].get_ylabel() == "accuracy"
+    assert fig.axes[0].get_xlabel() == "epoch"
+    assert fig.axes[0].get_ylabel() == "accuracy (share of images right)"  # the unit, not just the name
+    assert fig.axes[2].get_ylabel() == "loss (cross-entropy, nats)"
+    assert fig.axes[0].get_title() == "a: accuracy" and fig.axes[1].get_title() == "b: accuracy"
+    assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2]  # epochs counted from 1, as Keras prints them
+    plt.close(fig)
+
+
+def test_training_curves_labels_other_metrics_by_name():
+    import matplotlib.pyplot as plt
+
+    history = {"auc": [0.5, 0.7], "val_auc": [0.5, 0.6]}
+    fig = plots.training_curves({"run": history}, metrics=["auc"])
+    assert fig.axes[0].get_ylabel() == "auc"
     plt.close(fig)
 
 
@@ -260,3 +273,15 @@ def test_training_curves_rejects_bad_input():
         plots.training_curves({"a": {"loss": [1], "val_loss": [1]}}, metrics="loss")
     with pytest.raises(KeyError, match="val_accuracy"):
         plots.training_curves({"a": {"accuracy": [1], "loss": [1], "val_loss": [1]}})
+
+
+def test_training_curves_rejects_a_history_object_and_uneven_lengths():
+    class History:  # what model.fit returns; its .history is the dict to pass
+        history = {"loss": [1.0], "val_loss": [1.0]}
+
+    with pytest.raises(TypeError, match=r"pass model.fit\(...\).history"):
+        plots.training_curves({"a": History()}, metrics=["loss"])
+    with pytest.raises(ValueError, match="2 values of 'loss' and 1 of 'val_loss'"):
+        plots.training_curves({"a": {"loss": [1.0, 0.5], "val_loss": [1.0]}}, metrics=["loss"])
+    with pytest.raises(ValueError, match="at least one epoch"):
+        plots.training_curves({"a": {"loss": [], "val_loss": []}}, metrics=["loss"])
