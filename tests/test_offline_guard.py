@@ -34,7 +34,7 @@ def _run(code: str, log) -> subprocess.CompletedProcess:
 
 
 def test_the_guard_is_on_for_this_run():
-    assert os.environ.get("MLOPS_LABS_NETWORK_LOG"), "tests/conftest.py must switch the guard on"
+    assert os.environ.get("MLOPS_LABS_NETWORK_LOG"), "conftest.py must switch the guard on"
     assert "offline_guard" in os.environ["PYTHONPATH"]
 
 

@@ -7,9 +7,13 @@ licence) or in a pinned package, and a checksum proves it is the expected copy.
 This module holds the registry (``load``, ``register``, ``available``, ``require_columns``, the errors,
 ``read_vendored``); the loaders live in one module per family, and their public names are imported here:
 
-- ``census``: UCI Adult (Census Income) and the TFDV lab's planted rows.
+- ``census``: UCI Adult (Census Income), its attribute list (``adult.names``) and the TFDV lab's planted rows.
 - ``images``: MNIST (5,000 digits), Fashion-MNIST (8,000 images), class subsampling.
+- ``medical``: Diabetes 130-US hospitals, generated (seeded) with the assignment's planted defects.
+- ``rides``: generated NYC-taxi-like rides whose fare grows with distance.
+- ``tabular``: Breast Cancer Wisconsin (Diagnostic) with the Kaggle CSV's columns.
 - ``text``: the YouTube Spam Collection.
+- ``timeseries``: hourly weather (Newark, 2013), smartwatch motions (BasicMotions), hourly bike rentals.
 """
 
 from __future__ import annotations
@@ -115,4 +119,8 @@ def read_vendored(dataset: str, name: str, sha256: str) -> bytes:
 # The loaders, one module per family of datasets (each registers its loaders on import).
 from .census import *  # noqa: E402,F403
 from .images import *  # noqa: E402,F403
+from .medical import *  # noqa: E402,F403
+from .rides import *  # noqa: E402,F403
+from .tabular import *  # noqa: E402,F403
 from .text import *  # noqa: E402,F403
+from .timeseries import *  # noqa: E402,F403

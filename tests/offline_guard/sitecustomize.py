@@ -2,7 +2,7 @@
 they start) through PYTHONPATH, when MLOPS_LABS_NETWORK_LOG names a file.
 
 Any socket connection to an address outside the loopback range is refused before a packet leaves, and
-written to that file; tests/conftest.py fails the test run when the file is not empty, so a notebook that
+written to that file; conftest.py fails the test run when the file is not empty, so a notebook that
 quietly catches the error and falls back still fails. "Offline" is proven, not assumed.
 """
 

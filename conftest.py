@@ -1,4 +1,5 @@
-"""Test-run set-up shared by the unit tests and nbval.
+"""Test-run set-up shared by the unit tests and nbval (at the top of the checkout, so it applies to
+`pytest course2_data` or a single notebook as well as to the whole run).
 
 - The offline guard (tests/offline_guard/sitecustomize.py) is loaded into every Python process the run
   starts; a connection outside 127.0.0.0/8 from a notebook kernel or a server it started fails the run.
@@ -17,8 +18,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-GUARD = Path(__file__).resolve().parent / "offline_guard"
+ROOT = Path(__file__).resolve().parent
+GUARD = ROOT / "tests" / "offline_guard"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -31,15 +32,14 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # a debugger notice on kernel start
 
 
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from helpers.runner import learner_copy
 
-    if collection_path.suffix == ".ipynb" and learner_copy(collection_path):
-        return True
-    return None
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Learner copies are not run (each stub raises by design; their solutions are).
+    copies = {id(item) for item in items if item.path.suffix == ".ipynb" and learner_copy(item.path)}
+    if copies:
+        config.hook.pytest_deselected(items=[item for item in items if id(item) in copies])
+        items[:] = [item for item in items if id(item) not in copies]
     for item in items:
         if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid:
             item.add_marker(pytest.mark.notebooks)

@@ -1,0 +1,167 @@
+"""The assignment mechanism: learner copies generated from solutions with nbgrader's preprocessors."""
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from helpers import anatomy, assignments, env, runner
+
+pytest.importorskip("nbgrader")  # generating learner copies needs it (the Colab profile does not have it)
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = assignments.solution_paths(ROOT)
+IDS = [p.name for p in SOLUTIONS]
+
+
+def _notebook(*cells):
+    nb = new_notebook(cells=[new_markdown_cell("# T\n\nobjective"), new_markdown_cell("badges"), *cells])
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    return nb
+
+
+def _fake_repo(tmp_path, nb):
+    solution = tmp_path / "course2_data" / "solutions" / "C2_W9_Assignment_Fake.ipynb"
+    solution.parent.mkdir(parents=True)
+    nbformat.write(nb, solution)
+    return solution
+
+
+GOOD = _notebook(
+    new_markdown_cell("### Exercise 1: Double the input"),
+    new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+                  execution_count=1, outputs=[nbformat.v4.new_output("stream", text="secret\n")]),
+    new_code_cell("print(double(2))", execution_count=2, outputs=[nbformat.v4.new_output("stream", text="4\n")]),
+    new_markdown_cell("### Exercise 2: Set y to 3"),
+    new_code_cell("### BEGIN SOLUTION\ny = 3\n### END SOLUTION\nprint(y)"),
+)
+
+
+def test_there_is_a_solution_for_the_first_assignment():
+    assert ROOT / "course2_data/solutions/C2_W1_Assignment_Data_Validation.ipynb" in SOLUTIONS
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
+def test_committed_learner_copy_is_exactly_what_the_generator_makes(solution):
+    target = assignments.learner_path_of(solution)
+    assert target.is_file(), f"{target.name} is missing: run python -m helpers.assignments"
+    assert target.read_text(encoding="utf-8") == assignments.render(solution, ROOT), (
+        f"{target.relative_to(ROOT)} is stale: run python -m helpers.assignments")
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
+def test_learner_copy_keeps_everything_but_solutions_outputs_and_badges(solution):
+    sol = nbformat.read(solution, as_version=4)
+    learner = nbformat.read(assignments.learner_path_of(solution), as_version=4)
+    regions = assignments.exercises(sol)
+    assert len(learner.cells) == len(sol.cells) and learner.metadata == sol.metadata
+    for index, (a, b) in enumerate(zip(sol.cells, learner.cells)):
+        assert a.cell_type == b.cell_type and a.get("id") == b.get("id") and a.metadata == b.metadata
+        if b.cell_type == "code":
+            assert b.outputs == [] and b.execution_count is None
+        if index == 1:
+            assert b.source == anatomy.badge_row(assignments.learner_path_of(solution).relative_to(ROOT).as_posix())
+        elif index in regions:
+            number, todo = regions[index]
+            assert assignments.BEGIN not in b.source and "raise NotImplementedError(" in b.source
+            assert f'"Exercise {number}: {todo}"' in b.source
+            inside = a.source.split(f"### {assignments.BEGIN}")[1].split(f"### {assignments.END}")[0]
+            for line in filter(str.strip, inside.splitlines()):
+                assert line not in b.source.splitlines(), f"solution line leaked into the learner copy: {line!r}"
+        else:
+            assert a.source == b.source
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
+def test_learner_copies_are_left_out_of_execution_but_pass_the_anatomy_checks(solution):
+    learner = assignments.learner_path_of(solution)
+    assert runner.learner_copy(learner) and not runner.learner_copy(solution)
+    assert learner not in runner.discover(ROOT) and solution in runner.discover(ROOT)
+    never_run = "was never executed (commit notebooks with their outputs)"  # by design: outputs are cleared
+    assert [p for p in anatomy.problems(learner, ROOT) if never_run not in p] == []
+
+
+def test_stubs_name_the_exercise_and_keep_the_indent():
+    nb = assignments.learner_copy(GOOD, "course2_data/C2_W9_Assignment_Fake.ipynb")
+    assert nb.cells[3].source == ('def double(x):\n    # YOUR CODE HERE\n'
+                                  '    raise NotImplementedError("Exercise 1: Double the input")')
+    assert nb.cells[6].source == '# YOUR CODE HERE\nraise NotImplementedError("Exercise 2: Set y to 3")\nprint(y)'
+    assert all(c.outputs == [] for c in nb.cells if c.cell_type == "code")
+    assert nb.cells[1].source == anatomy.badge_row("course2_data/C2_W9_Assignment_Fake.ipynb")
+    assert "secret" in json.dumps(GOOD) and "secret" not in json.dumps(nb)  # the input is left unchanged
+
+
+def test_a_long_stub_is_wrapped_under_the_line_limit():
+    short, long = assignments.stub(1, "Set y", indent=4), assignments.stub(10, "x" * 95, indent=4)
+    assert short == '# YOUR CODE HERE\nraise NotImplementedError("Exercise 1: Set y")'
+    assert long.splitlines()[1:] == ["raise NotImplementedError(", f'    "Exercise 10: {"x" * 95}"', ")"]
+    assert all(4 + len(line) <= 120 for line in long.splitlines())
+    compile(long, "<stub>", "exec")
+
+
+@pytest.mark.parametrize("cells, message", [
+    ([new_markdown_cell("### Exercise 1: x"), new_code_cell("### BEGIN SOLUTION\ny = 1")],
+     "cell 3, line 1: '### BEGIN SOLUTION' has no '### END SOLUTION' after it"),
+    ([new_markdown_cell("### Exercise 1: x"), new_code_cell("y = 1\n### END SOLUTION")],
+     "cell 3, line 2: '### END SOLUTION' without a '### BEGIN SOLUTION' before it"),
+    ([new_markdown_cell("### Exercise 1: x"),
+      new_code_cell("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION")],
+     "cell 3, line 2: a second '### BEGIN SOLUTION' before the '### END SOLUTION' of line 1"),
+    ([new_code_cell("### BEGIN SOLUTION\ny = 1\n### END SOLUTION")],
+     "cell 2: a solution region before any '### Exercise N: what to do' heading"),
+    ([new_markdown_cell("### Exercise 1: x\n### BEGIN SOLUTION\nanswer\n### END SOLUTION")],
+     "cell 2: solution markup in a markdown cell"),
+    ([new_code_cell("y = 1")], "no '### BEGIN SOLUTION' region; is this a solution notebook?"),
+])
+def test_markup_errors_are_clear(cells, message):
+    with pytest.raises(assignments.MarkupError) as info:
+        assignments.learner_copy(_notebook(*cells), "course2_data/x.ipynb", "C2_W9_Assignment_Fake.ipynb")
+    assert str(info.value).startswith("C2_W9_Assignment_Fake.ipynb") and message in str(info.value)
+
+
+def test_cli_writes_then_checks_and_names_a_stale_copy(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(env, "repo_root", lambda: tmp_path)
+    solution = _fake_repo(tmp_path, GOOD)
+    learner = tmp_path / "course2_data" / solution.name
+    assert assignments.main(["--check"]) == 1
+    assert "course2_data/C2_W9_Assignment_Fake.ipynb: missing" in capsys.readouterr().out
+    assert assignments.main([]) == 0 and learner.is_file()
+    assert assignments.main(["--check"]) == 0
+    learner.write_text(learner.read_text().replace("Exercise 1: Double", "Exercise 1: Triple"))
+    assert assignments.main(["--check"]) == 1
+    out = capsys.readouterr().out
+    assert "course2_data/C2_W9_Assignment_Fake.ipynb: differs from what its solution generates" in out
+    assert "python -m helpers.assignments" in out
+    assert assignments.main([]) == 0 and assignments.main(["--check"]) == 0
+
+
+def test_cli_reports_a_markup_error_without_a_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(env, "repo_root", lambda: tmp_path)
+    _fake_repo(tmp_path, _notebook(new_markdown_cell("### Exercise 1: x"), new_code_cell("### BEGIN SOLUTION")))
+    assert assignments.main([]) == 2
+    assert "error: C2_W9_Assignment_Fake.ipynb, cell 3, line 1" in capsys.readouterr().err
+
+
+def test_a_solution_outside_a_solutions_folder_is_refused(tmp_path):
+    with pytest.raises(assignments.MarkupError, match="live in a course's solutions/ folder"):
+        assignments.learner_path_of(tmp_path / "course2_data" / "C2_W1_Assignment_X.ipynb")
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
+def test_learner_copy_run_top_to_bottom_stops_at_the_first_exercise(solution, tmp_path):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    learner = shutil.copy(assignments.learner_path_of(solution), tmp_path)
+    nb = nbformat.read(learner, as_version=4)
+    first = min(assignments.exercises(nbformat.read(solution, as_version=4)).values())
+    with pytest.raises(CellExecutionError):
+        NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+                       ).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert len(errors) == 1  # nothing before the first exercise failed, and nothing after it ran
+    assert (errors[0].ename, errors[0].evalue) == ("NotImplementedError", f"Exercise {first[0]}: {first[1]}")
