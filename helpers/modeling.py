@@ -1,0 +1,244 @@
+"""Plumbing for the modeling labs: the KFP local runner's log kept out of the notebook, a SavedModel's
+signatures as ``saved_model_cli show`` prints them, and a Keras model's wiring drawn without graphviz.
+
+Nothing heavy is imported at module level: TensorFlow's protos and matplotlib are imported inside the
+functions that need them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["PipelineRunError", "RunnerLog", "quiet_kfp", "describe_saved_model", "model_edges", "plot_wiring"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_TASK_STATUS = re.compile(r"Task '([^']+)' finished with status (\w+)")
+_PIPELINE_STATUS = re.compile(r"Pipeline '([^']+)' finished with status (\w+)")
+
+
+# --------------------------------------------------------------------------------------------------
+# The KFP local runner's log
+
+
+class PipelineRunError(RuntimeError):
+    """A pipeline run on the KFP local runner failed; the message ends with the tail of the runner's log."""
+
+
+class RunnerLog:
+    """What the KFP local runner printed during a ``quiet_kfp`` block, colour codes removed."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+
+    @property
+    def text(self) -> str:
+        """The whole log (it holds absolute paths and timestamps: print it only to debug)."""
+        return _ANSI.sub("", self._buffer.getvalue())
+
+    def task_statuses(self) -> dict[str, str]:
+        """Each task that finished, in the order it finished, and its status (``SUCCESS``, ``FAILURE``)."""
+        return dict(_TASK_STATUS.findall(self.text))
+
+    def pipeline_status(self) -> str | None:
+        """The pipeline's final status, or ``None`` when the block ran no pipeline (a single component)."""
+        found = _PIPELINE_STATUS.findall(self.text)
+        return found[-1][1] if found else None
+
+    def tail(self, lines: int = 40) -> str:
+        """The last ``lines`` lines of the log (where a failing task's traceback is)."""
+        if isinstance(lines, bool) or not isinstance(lines, int) or lines < 1:
+            raise ValueError(f"lines must be a positive int, got {lines!r}")
+        return "\n".join(self.text.rstrip().splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def quiet_kfp(tail: int = 40) -> Iterator[RunnerLog]:
+    """Run KFP local pipelines or components without their log in the notebook; keep it for inspection.
+
+    The local runner prints every task's executor input, absolute artifact paths and timestamps: useful
+    to debug, volatile in a stored notebook. Inside this block all of it (the runner's logger and the
+    tasks' own output, both written to ``sys.stdout``) goes to the yielded ``RunnerLog`` instead. When the
+    block raises, a ``PipelineRunError`` is raised from it whose message ends with the log's last ``tail``
+    lines, so a failing task's traceback is still shown.
+
+    Example::
+
+        with modeling.quiet_kfp() as log:
+            run = my_pipeline(n=10)
+        print(log.task_statuses())
+
+    Introduced in course3_modeling/C3_W1_Lab_2_Tuner_and_Trainer.ipynb.
+    """
+    if isinstance(tail, bool) or not isinstance(tail, int) or tail < 1:
+        raise ValueError(f"tail must be a positive int, got {tail!r}")
+    log = RunnerLog()
+    try:
+        with contextlib.redirect_stdout(log._buffer), contextlib.redirect_stderr(log._buffer):
+            yield log
+    except Exception as exc:
+        raise PipelineRunError(
+            f"{_ANSI.sub('', str(exc))}\n--- the last {tail} lines of the local runner's log ---\n{log.tail(tail)}"
+        ) from exc
+
+
+# --------------------------------------------------------------------------------------------------
+# A SavedModel's signatures
+
+
+def describe_saved_model(path: str | Path, signature: str | None = None, tag_set: str = "serve") -> str:
+    """The signatures of the SavedModel in ``path``, formatted like ``saved_model_cli show --all``.
+
+    Reads ``saved_model.pb`` as a protocol buffer (no model is loaded, no graph is built) and lists, per
+    signature, each input and output: its key, dtype, shape (``-1`` for any size) and tensor name.
+
+    Args:
+        path: the SavedModel folder (the one holding ``saved_model.pb`` and ``variables/``).
+        signature: show only this signature (``"serving_default"``, as ``--signature_def`` does);
+            ``None`` shows them all.
+        tag_set: the MetaGraph's tags, comma-separated (``"serve"`` for a serving export).
+
+    Raises:
+        FileNotFoundError: no folder, or no ``saved_model.pb`` in it.
+        ValueError: no MetaGraph with that tag set, or no such signature (the message lists the ones
+            there are).
+
+    Introduced in course3_modeling/C3_W1_Lab_2_Tuner_and_Trainer.ipynb.
+    """
+    from tensorflow.core.framework import types_pb2
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a folder path (str or Path), got {type(path).__name__}")
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no SavedModel folder at {folder}; pass the folder that model.export() wrote")
+    pb = folder / "saved_model.pb"
+    if not pb.is_file():
+        raise FileNotFoundError(f"{folder} holds no saved_model.pb, so it is not a SavedModel; "
+                                "export one with model.export(folder) or tf.saved_model.save(obj, folder)")
+    saved = saved_model_pb2.SavedModel()
+    saved.ParseFromString(pb.read_bytes())
+    wanted = {t.strip() for t in tag_set.split(",") if t.strip()}
+    tag_sets = [set(g.meta_info_def.tags) for g in saved.meta_graphs]
+    graph = next((g for g in saved.meta_graphs if set(g.meta_info_def.tags) == wanted), None)
+    if graph is None:
+        raise ValueError(f"the SavedModel has no MetaGraph tagged {sorted(wanted)}; "
+                         f"its tag sets are {[sorted(t) for t in tag_sets]}")
+
+    def tensor(kind: str, key: str, info: Any) -> list[str]:
+        dims = [str(d.size) for d in info.tensor_shape.dim]
+        shape = f"({', '.join(dims)}{',' if len(dims) == 1 else ''})"
+        if info.tensor_shape.unknown_rank:
+            shape = "unknown_rank"
+        return [f"    {kind}['{key}'] tensor_info:",
+                f"        dtype: {types_pb2.DataType.Name(info.dtype)}",
+                f"        shape: {shape}",
+                f"        name: {info.name}"]
+
+    names = sorted(graph.signature_def)
+    if signature is not None:
+        if signature not in graph.signature_def:
+            raise ValueError(f"the SavedModel has no signature {signature!r}; it has {names}")
+        names = [signature]
+    lines = [f"MetaGraphDef with tag-set: '{', '.join(sorted(wanted))}' contains the following SignatureDefs:"]
+    for name in names:
+        signature = graph.signature_def[name]
+        lines += ["", f"signature_def['{name}']:",
+                  "  The given SavedModel SignatureDef contains the following input(s):"]
+        for key in sorted(signature.inputs):
+            lines += tensor("inputs", key, signature.inputs[key])
+        lines.append("  The given SavedModel SignatureDef contains the following output(s):")
+        for key in sorted(signature.outputs):
+            lines += tensor("outputs", key, signature.outputs[key])
+        lines.append(f"  Method name is: {signature.method_name}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# A Keras model's wiring
+
+
+def model_edges(model: Any) -> list[tuple[str, str]]:
+    """The connections of a Keras functional model as ``(from layer, to layer)`` name pairs, in layer order.
+
+    Raises:
+        TypeError: ``model`` is not a built Keras model with layers.
+
+    Introduced in course3_modeling/C3_W2_Lab_1_Manual_Dimensionality.ipynb.
+    """
+    layers = getattr(model, "layers", None)
+    if not isinstance(layers, list) or not layers:
+        raise TypeError(f"model_edges needs a built Keras functional model, got {type(model).__name__}")
+    names = {layer.name for layer in layers}
+    edges = []
+    for layer in layers:
+        for node in getattr(layer, "_inbound_nodes", []):
+            for parent in node.parent_nodes:
+                source = parent.operation.name
+                if source in names and (source, layer.name) not in edges:
+                    edges.append((source, layer.name))
+    return edges
+
+
+def _shape(layer: Any) -> str:
+    try:
+        shape = layer.output.shape
+    except (AttributeError, ValueError):
+        return ""
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def plot_wiring(model: Any, title: str = "", width: float = 11.0) -> "Figure":
+    """Draw a Keras functional model's layers (name, type, output shape) and connections, top to bottom.
+
+    What ``keras.utils.plot_model`` shows, drawn with matplotlib, so it needs neither pydot nor graphviz.
+    Each layer sits one row below its deepest input.
+
+    Introduced in course3_modeling/C3_W2_Lab_1_Manual_Dimensionality.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    edges = model_edges(model)
+    layers = model.layers
+    parents: dict[str, list[str]] = {layer.name: [] for layer in layers}
+    for source, target in edges:
+        parents[target].append(source)
+    depth: dict[str, int] = {}
+    for layer in layers:  # Keras lists a functional model's layers in topological order
+        depth[layer.name] = 1 + max((depth[p] for p in parents[layer.name]), default=-1)
+    rows: dict[int, list[str]] = {}
+    for layer in layers:
+        rows.setdefault(depth[layer.name], []).append(layer.name)
+    n_rows = max(rows) + 1
+    widest = max(len(r) for r in rows.values())
+    fig, ax = plt.subplots(figsize=(width, 1.05 * n_rows + 0.6))
+    where: dict[str, tuple[float, float]] = {}
+    for row, members in rows.items():
+        for i, name in enumerate(members):
+            where[name] = ((i + 0.5) * widest / len(members), n_rows - 1 - row)
+    by_name = {layer.name: layer for layer in layers}
+    box_w = min(0.9, 0.92 * widest / max(len(r) for r in rows.values()))
+    for source, target in edges:
+        (x0, y0), (x1, y1) = where[source], where[target]
+        ax.annotate("", xy=(x1, y1 + 0.27), xytext=(x0, y0 - 0.27),
+                    arrowprops={"arrowstyle": "-|>", "color": "0.45", "lw": 1.0})
+    for name, (x, y) in where.items():
+        layer = by_name[name]
+        kind = type(layer).__name__
+        colour = "#dbe9f6" if kind == "InputLayer" else "#fde7c8" if kind not in ("Dense", "Concatenate") else "#e2f0d9"
+        ax.text(x, y, f"{name}\n{kind} {_shape(layer)}", ha="center", va="center", fontsize=7.5,
+                bbox={"boxstyle": "round,pad=0.35", "facecolor": colour, "edgecolor": "0.5"})
+    ax.set_xlim(-0.1 * box_w, widest + 0.1 * box_w)
+    ax.set_ylim(-0.6, n_rows - 0.4)
+    ax.axis("off")
+    ax.set_title(title or f"Wiring of the model '{model.name}' ({len(layers)} layers)")
+    fig.tight_layout()
+    return fig
