@@ -10,6 +10,7 @@ This module holds the registry (``load``, ``register``, ``available``, ``require
 - ``census``: UCI Adult (Census Income), its attribute list (``adult.names``) and the TFDV lab's planted rows.
 - ``images``: MNIST (5,000 digits), Fashion-MNIST (8,000 images), class subsampling.
 - ``medical``: Diabetes 130-US hospitals, generated (seeded) with the assignment's planted defects.
+- ``molecules``: 197 NCI compounds (shipped with RDKit) as SDF records, with their MMFF94 energies.
 - ``rides``: generated NYC-taxi-like rides whose fare grows with distance.
 - ``tabular``: Breast Cancer Wisconsin (Diagnostic) with the Kaggle CSV's columns.
 - ``text``: the YouTube Spam Collection.
@@ -120,6 +121,7 @@ def read_vendored(dataset: str, name: str, sha256: str) -> bytes:
 from .census import *  # noqa: E402,F403
 from .images import *  # noqa: E402,F403
 from .medical import *  # noqa: E402,F403
+from .molecules import *  # noqa: E402,F403
 from .rides import *  # noqa: E402,F403
 from .tabular import *  # noqa: E402,F403
 from .text import *  # noqa: E402,F403
