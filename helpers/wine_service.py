@@ -1,0 +1,351 @@
+"""A FastAPI service that classifies wines: one wine per request (``/predict``) or a batch (``/predict_batch``).
+
+Run it with uvicorn, from the repository's root (or any folder where ``helpers`` imports), pointing
+``WINE_MODEL_PATH`` at a scikit-learn model saved with joblib:
+
+    WINE_MODEL_PATH=model/wine.joblib python -m uvicorn helpers.wine_service:app --port 8000
+
+- ``GET /``: health check; also says how many times the model was loaded (once, at start-up).
+- ``POST /predict``: one wine, a JSON object with the 13 named features of ``Wine`` -> ``{"prediction": 0}``.
+- ``POST /predict_batch``: ``{"batches": [[13 numbers], ...]}``, 1 to ``MAX_BATCH`` wines ->
+  ``{"predictions": [0, 2, ...]}``.
+
+Hostile input is refused before any work: a body over ``MAX_BODY_BYTES`` (413, ``BodyLimitMiddleware``),
+a body that is not JSON (415), JSON nested deeper than ``MAX_DEPTH`` or holding more than ``MAX_VALUES``
+values (400, ``JSONGuardMiddleware``, before the JSON is parsed), a batch over ``MAX_BATCH`` wines (422,
+pydantic). Every limit can be set through an environment variable of the same name prefixed ``WINE_``.
+
+Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import FastAPI, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from helpers.serving import BodyLimitMiddleware
+
+
+def _limit(name: str, default: int) -> int:
+    text = os.environ.get(f"WINE_{name}", str(default))
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"WINE_{name} must be a positive whole number, got {text!r}")
+    return value
+
+
+MAX_BATCH = _limit("MAX_BATCH", 256)            # wines in one /predict_batch request
+MAX_BODY_BYTES = _limit("MAX_BODY_BYTES", 100_000)  # a full batch of 256 wines takes about 30 KB
+MAX_DEPTH = _limit("MAX_DEPTH", 8)              # a batch is 3 levels deep: {"batches": [[...], ...]}
+MAX_VALUES = _limit("MAX_VALUES", MAX_BATCH * 13 + 64)  # numbers (and other values) in one body
+
+# name -> (lowest, highest) value accepted: generous physical ranges around the data set's own
+FEATURES: dict[str, tuple[float, float]] = {
+    "alcohol": (0, 20),                      # % by volume
+    "malic_acid": (0, 10),                   # g/l
+    "ash": (0, 5),                           # g/l
+    "alcalinity_of_ash": (0, 50),
+    "magnesium": (0, 250),                   # mg/l
+    "total_phenols": (0, 5),
+    "flavanoids": (0, 10),
+    "nonflavanoid_phenols": (0, 2),
+    "proanthocyanins": (0, 5),
+    "color_intensity": (0, 20),
+    "hue": (0, 3),
+    "od280_od315_of_diluted_wines": (0, 5),
+    "proline": (0, 2500),                    # mg/l
+}
+
+
+def _feature(name: str) -> type:
+    low, high = FEATURES[name]
+    return Annotated[float, Field(ge=low, le=high, allow_inf_nan=False)]
+
+
+class Wine(BaseModel):
+    """One wine: its 13 chemical measurements, each a finite number within its range."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alcohol: _feature("alcohol")
+    malic_acid: _feature("malic_acid")
+    ash: _feature("ash")
+    alcalinity_of_ash: _feature("alcalinity_of_ash")
+    magnesium: _feature("magnesium")
+    total_phenols: _feature("total_phenols")
+    flavanoids: _feature("flavanoids")
+    nonflavanoid_phenols: _feature("nonflavanoid_phenols")
+    proanthocyanins: _feature("proanthocyanins")
+    color_intensity: _feature("color_intensity")
+    hue: _feature("hue")
+    od280_od315_of_diluted_wines: _feature("od280_od315_of_diluted_wines")
+    proline: _feature("proline")
+
+
+# one wine in a batch: the same 13 features, by position (a tuple checks there are exactly 13)
+WineRow = tuple[tuple(_feature(name) for name in FEATURES)]
+
+
+class WineBatch(BaseModel):
+    """A batch of wines, each a list of its 13 features in the order of ``Wine``'s fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batches: Annotated[list[WineRow], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+# --- start-up: the model is loaded once, when the server starts, not on every request -----------------
+
+model_loads = 0  # how many times this process loaded the model (the health check reports it)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load the model named by ``WINE_MODEL_PATH`` before the first request; drop it at shut-down."""
+    global model_loads
+    import joblib
+
+    path = os.environ.get("WINE_MODEL_PATH", "model/wine.joblib")
+    if not os.path.isfile(path):
+        raise RuntimeError(f"no model at WINE_MODEL_PATH={path!r}; train and save one first (joblib.dump)")
+    app.state.model = joblib.load(path)
+    model_loads += 1
+    yield
+    del app.state.model
+
+
+app = FastAPI(title="Wine classifier", version="1.0", lifespan=lifespan)
+
+
+@app.get("/")
+def health() -> dict:
+    """Health check: the service is up and its model is loaded."""
+    return {"status": "ok", "model_loads": model_loads, "max_batch": MAX_BATCH}
+
+
+@app.post("/predict")
+def predict(wine: Wine, request: Request) -> dict:
+    """The class (0, 1 or 2) of one wine."""
+    row = [[getattr(wine, name) for name in FEATURES]]
+    return {"prediction": int(request.app.state.model.predict(row)[0])}
+
+
+@app.post("/predict_batch")
+def predict_batch(batch: WineBatch, request: Request) -> dict:
+    """The classes of a batch of wines, in the order they were sent."""
+    predictions = request.app.state.model.predict([list(row) for row in batch.batches])
+    return {"predictions": [int(p) for p in predictions]}
+
+
+# --- refusing hostile bodies before they are parsed ------------------------------------------------
+
+_TOKENS = re.compile(rb'[\[\]{}",\\]')
+_STRING = re.compile(rb'"[^"]*"')  # a string without escapes: linear, it cannot backtrack past a quote
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def scan_json(body: bytes, max_depth: int, max_values: int) -> str | None:
+    """Why ``body`` is refused (nesting deeper than ``max_depth``, more than ``max_values`` values), or None.
+
+    A scan of the raw bytes, without parsing them (brackets and commas inside strings do not count), that
+    stops at the first limit passed; json.loads and pydantic then never see a body that would cost them
+    dearly. Values are counted by their separating commas.
+
+    Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
+    """
+    if not isinstance(body, (bytes, bytearray)):
+        raise TypeError(f"body must be bytes, got {type(body).__name__}")
+    too_deep = f"JSON nested deeper than the limit of {max_depth} levels; send a flat batch"
+    too_many = f"JSON with more than the limit of {max_values} values; send at most {MAX_BATCH} wines per batch"
+    if b"\\" in body:  # escaped characters in strings: the careful scan, token by token
+        return _scan_escaped(bytes(body), max_depth, max_values, too_deep, too_many)
+    outside = _STRING.sub(b'""', body)  # drop the strings' contents (C speed)
+    if outside.count(b",") + 1 > max_values:
+        return too_many
+    depth = 0
+    for byte in outside.translate(None, _NOT_BRACKETS):  # only the brackets are left
+        depth += 1 if byte in b"[{" else -1
+        if depth > max_depth:
+            return too_deep
+    return None
+
+
+def _scan_escaped(body: bytes, max_depth: int, max_values: int, too_deep: str, too_many: str) -> str | None:
+    depth, values, in_string, skip = 0, 1, False, -1
+    for match in _TOKENS.finditer(body):
+        position, token = match.start(), match.group()
+        if position < skip:
+            continue  # the character after a backslash in a string
+        if in_string:
+            if token == b"\\":
+                skip = position + 2
+            elif token == b'"':
+                in_string = False
+        elif token == b'"':
+            in_string = True
+        elif token in (b"[", b"{"):
+            depth += 1
+            if depth > max_depth:
+                return too_deep
+        elif token in (b"]", b"}"):
+            depth -= 1
+        elif token == b",":
+            values += 1
+            if values > max_values:
+                return too_many
+    return None
+
+
+class JSONGuardMiddleware:
+    """ASGI middleware: a request with a body must be JSON (else 415), within ``max_depth`` levels of
+    nesting and ``max_values`` values (else 400), checked on the raw bytes before anything parses them.
+
+    Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
+    """
+
+    def __init__(self, app: Callable, max_depth: int = MAX_DEPTH, max_values: int = MAX_VALUES) -> None:
+        for name, value in (("max_depth", max_depth), ("max_values", max_values)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.app, self.max_depth, self.max_values = app, max_depth, max_values
+
+    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
+                       send: Callable[[dict], Awaitable[None]]) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode("latin-1")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            shown = content_type[:60] or "none"
+            await _answer(send, 415, f"the body must be JSON (Content-Type: application/json), got {shown!r}")
+            return
+        chunks = []
+        while True:  # the body is already bounded by BodyLimitMiddleware, which runs first
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        problem = scan_json(body, self.max_depth, self.max_values)
+        if problem:
+            await _answer(send, 400, problem)
+            return
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _answer(send: Callable[[dict], Awaitable[None]], status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+# the last middleware added runs first: the size limit, then the JSON checks, then FastAPI
+app.add_middleware(JSONGuardMiddleware, max_depth=MAX_DEPTH, max_values=MAX_VALUES)
+app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+
+
+# --- the container image ---------------------------------------------------------------------------
+
+DOCKERFILE = """\
+# The wine service in a container: docker build -t wine-service . && docker run -p 8000:80 wine-service
+FROM python:{python}-slim
+
+WORKDIR /app
+
+# dependencies first: this layer is rebuilt only when requirements.txt changes, not when the code does
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+
+# then the code and the model, which change more often
+COPY helpers/ ./helpers/
+COPY model/wine.joblib ./model/wine.joblib
+ENV WINE_MODEL_PATH=/app/model/wine.joblib
+
+EXPOSE 80
+CMD ["uvicorn", "helpers.wine_service:app", "--host", "0.0.0.0", "--port", "80", "--limit-concurrency", "64"]
+"""
+
+REQUIREMENTS = ("fastapi", "uvicorn", "pydantic", "scikit-learn", "joblib", "numpy", "scipy")
+
+
+def docker_context(folder: str | os.PathLike, model_path: str | os.PathLike) -> dict[str, str]:
+    """Write a Docker build context for this service into ``folder``; return ``{file: what it is}``.
+
+    The folder gets the ``Dockerfile``, a ``requirements.txt`` pinned to the versions running here (the
+    model was pickled by this scikit-learn: the image must load it with the same version), this module with
+    ``helpers/serving.py``, and the model. Nothing is built: run ``docker build`` where Docker runs.
+
+    Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
+    """
+    import shutil
+    import sys
+    from importlib import metadata
+    from pathlib import Path
+
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise FileNotFoundError(f"no model at {str(model_path)!r}; train and save it (joblib.dump) first")
+    folder = Path(folder)
+    (folder / "helpers").mkdir(parents=True, exist_ok=True)
+    (folder / "model").mkdir(exist_ok=True)
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    (folder / "Dockerfile").write_text(DOCKERFILE.format(python=python))
+    pins = [f"{name}=={metadata.version(name)}" for name in REQUIREMENTS]
+    (folder / "requirements.txt").write_text("\n".join(pins) + "\n")
+    here = Path(__file__).parent
+    (folder / "helpers" / "__init__.py").write_text('"""The parts of the helpers package the wine service needs."""\n')
+    for name in ("serving.py", "wine_service.py"):
+        shutil.copyfile(here / name, folder / "helpers" / name)
+    shutil.copyfile(model_path, folder / "model" / "wine.joblib")
+    return {"Dockerfile": "the recipe of the image", "requirements.txt": ", ".join(pins),
+            "helpers/": "__init__.py, serving.py, wine_service.py (the app)", "model/wine.joblib": "the model"}
+
+
+def dockerfile_facts(text: str) -> dict:
+    """What a Dockerfile says: its base image, exposed ports, files copied (source, destination) and CMD.
+
+    Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("text must be a Dockerfile's non-empty text")
+    facts: dict = {"from": None, "expose": [], "copy": [], "cmd": None, "env": {}}
+    for line in text.splitlines():
+        words = line.strip().split(None, 1)
+        if not words or words[0].startswith("#") or len(words) < 2:
+            continue
+        instruction, rest = words[0].upper(), words[1].strip()
+        if instruction == "FROM":
+            facts["from"] = rest.split()[0]
+        elif instruction == "EXPOSE":
+            facts["expose"] += [int(port.split("/")[0]) for port in rest.split()]
+        elif instruction == "COPY":
+            *sources, destination = rest.split()
+            facts["copy"] += [(source, destination) for source in sources]
+        elif instruction == "ENV":
+            key, _, value = rest.partition("=")
+            facts["env"][key.strip()] = value.strip()
+        elif instruction == "CMD":
+            facts["cmd"] = json.loads(rest) if rest.startswith("[") else rest.split()
+    return facts
