@@ -40,8 +40,22 @@ GOOD = _notebook(
 )
 
 
-def test_there_is_a_solution_for_the_first_assignment():
-    assert ROOT / "course2_data/solutions/C2_W1_Assignment_Data_Validation.ipynb" in SOLUTIONS
+@pytest.mark.parametrize("name", ["C2_W1_Assignment_Data_Validation", "C2_W2_Assignment_Feature_Engineering"])
+def test_there_is_a_solution_for_each_assignment(name):
+    assert ROOT / f"course2_data/solutions/{name}.ipynb" in SOLUTIONS
+
+
+def test_a_region_inside_a_module_written_by_writefile_keeps_the_magic_and_the_indent():
+    nb = _notebook(
+        new_markdown_cell("### Exercise 4: Scale the numeric features"),
+        new_code_cell("%%writefile -a outputs/x/module.py\n\n\ndef scale(inputs):\n    outputs = {}\n"
+                      "    ### BEGIN SOLUTION\n    outputs['a'] = inputs['a']\n    ### END SOLUTION\n"
+                      "    return outputs\n"))
+    cell = assignments.learner_copy(nb, "course2_data/C2_W9_Assignment_Fake.ipynb").cells[3]
+    assert cell.source.splitlines() == [
+        "%%writefile -a outputs/x/module.py", "", "", "def scale(inputs):", "    outputs = {}",
+        "    # YOUR CODE HERE", '    raise NotImplementedError("Exercise 4: Scale the numeric features")',
+        "    return outputs"]
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)

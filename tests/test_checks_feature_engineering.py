@@ -1,0 +1,242 @@
+"""The self-checks of C2_W2_Assignment_Feature_Engineering: a pass on the solution, a specific verdict on
+typical wrong answers (each transform check runs a small real tf.Transform analysis)."""
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import checks, data, env
+
+env.quiet()
+pytestmark = pytest.mark.filterwarnings("ignore:np.find_common_type is deprecated:DeprecationWarning")
+tfdv = pytest.importorskip("tensorflow_data_validation")
+pytest.importorskip("tensorflow_transform")
+
+from helpers import pipeline  # noqa: E402
+
+HEAD = '''
+import tensorflow as tf
+import tensorflow_transform as tft
+
+DENSE_FLOAT_FEATURE_KEYS = ["temp"]
+RANGE_FEATURE_KEYS = ["humidity"]
+BUCKET_FEATURE_KEYS = ["wind_speed"]
+FEATURE_BUCKET_COUNT = {"wind_speed": 3}
+VOCAB_FEATURE_KEYS = ["holiday", "weather_main"]
+VOCAB_SIZE = 1000
+OOV_SIZE = 10
+VOLUME_KEY = "traffic_volume"
+
+
+def transformed_name(key):
+    return key + "_xf"
+'''
+
+NUMERIC = '''
+def scale_numeric_features(inputs):
+    outputs = {}
+    for key in DENSE_FLOAT_FEATURE_KEYS:
+        outputs[transformed_name(key)] = tft.scale_to_z_score(inputs[key])
+    for key in RANGE_FEATURE_KEYS:
+        outputs[transformed_name(key)] = tft.scale_to_0_1(inputs[key])
+    for key in BUCKET_FEATURE_KEYS:
+        outputs[transformed_name(key)] = tft.bucketize(inputs[key], FEATURE_BUCKET_COUNT[key])
+    return outputs
+'''
+
+VOCAB = '''
+def encode_categorical_features(inputs):
+    outputs = {}
+    for key in VOCAB_FEATURE_KEYS:
+        outputs[transformed_name(key)] = tft.compute_and_apply_vocabulary(
+            inputs[key], top_k=VOCAB_SIZE, num_oov_buckets=OOV_SIZE, vocab_filename=key)
+    return outputs
+'''
+
+LABEL = '''
+def derive_label(inputs):
+    volume = tf.cast(inputs[VOLUME_KEY], tf.float32)
+    return {transformed_name(VOLUME_KEY): tf.cast(tf.greater(volume, tft.mean(volume)), tf.int64)}
+'''
+
+
+@pytest.fixture(scope="module")
+def lab():
+    df = data.load("traffic")
+    splits = pipeline.hash_split(df, {"train": 2, "eval": 1})
+    stats = {s: tfdv.generate_statistics_from_dataframe(rows) for s, rows in splits.items()}
+    schema = tfdv.infer_schema(stats["train"])
+    return {"splits": splits, "stats": stats, "schema": schema,
+            "rows": splits["train"].sample(150, random_state=0).reset_index(drop=True)}
+
+
+@pytest.fixture
+def module(tmp_path):
+    count = iter(range(1000))
+
+    def make(*parts):
+        path = tmp_path / f"transform_{next(count)}.py"
+        path.write_text(HEAD + "".join(textwrap.dedent(p) for p in parts))
+        return pipeline.load_module_file(path, path.stem)
+
+    return make
+
+
+def verdict(result, ok, *fragments):
+    assert isinstance(result, checks.Verdict) and bool(result) is ok, str(result)
+    for fragment in fragments:
+        assert fragment in str(result), str(result)
+
+
+# the loader --------------------------------------------------------------------------------------------
+
+
+def test_traffic_is_the_bike_counts_under_the_metro_columns():
+    df, bikes = data.load("traffic"), data.load_bikeshare()
+    assert list(df.columns) == ["holiday", "temp", "humidity", "wind_speed", "weather_main", "date_time",
+                                "traffic_volume", "hour", "day", "day_of_week", "month"]
+    assert len(df) == len(bikes) == 8645 and (df["traffic_volume"] == bikes["bikers"]).all()
+    assert set(df["holiday"]) == {"None", "Holiday"} and set(df["weather_main"]) == set(data.TRAFFIC_WEATHER.values())
+    assert df["date_time"].iloc[0] == "2011-01-01 00:00:00" and df["date_time"].is_monotonic_increasing
+    assert np.allclose(df["temp"], (bikes["temp"] * 41).round(2)) and df["humidity"].between(0, 100).all()
+    assert df["day_of_week"].iloc[0] == 5  # 1 January 2011 was a Saturday (Monday = 0)
+    assert data.load_traffic is data.LOADERS["traffic"]
+
+
+def test_traffic_refuses_an_unknown_weather_situation(monkeypatch):
+    import helpers.data.timeseries as ts
+
+    bikes = data.load_bikeshare()
+    bikes.loc[0, "weathersit"] = "volcanic ash"
+    monkeypatch.setattr(ts, "load_bikeshare", lambda: bikes)
+    with pytest.raises(data.DataIntegrityError, match="'volcanic ash'.*no weather_main name"):
+        ts.load_traffic()
+
+
+# the pipeline exercises ----------------------------------------------------------------------------------
+
+
+def test_split_statistics(lab):
+    stats, splits = lab["stats"], lab["splits"]
+    verdict(checks.check_split_statistics(stats, splits, exercise=1), True, "train: 5,787 examples")
+    verdict(checks.check_split_statistics({"train": stats["train"]}, splits, exercise=1), False,
+            "has the splits ['train'], expected ['eval', 'train']")
+    swapped = {"train": stats["eval"], "eval": stats["train"]}
+    verdict(checks.check_split_statistics(swapped, splits, exercise=1), False, "read the files of Split-train")
+    verdict(checks.check_split_statistics(stats["train"], splits, exercise=1), False, "should be a dict")
+
+
+def test_eval_validation(lab):
+    stats, schema = lab["stats"], lab["schema"]
+    ok = tfdv.validate_statistics(stats["eval"], schema)
+    verdict(checks.check_eval_validation(ok, stats["eval"], schema, exercise=3), True, "no anomalies")
+    strict = tfdv.infer_schema(stats["eval"])  # no 'Heavy rain/snow' in eval: train breaks its domain
+    wrong = tfdv.validate_statistics(stats["train"], strict)
+    verdict(checks.check_eval_validation(wrong, stats["eval"], schema, exercise=3), False,
+            "the anomalies name 'weather_main'", "validating the evaluation statistics names no feature")
+    verdict(checks.check_eval_validation("none", stats["eval"], schema, exercise=3), False, "got str")
+
+
+# the transform module --------------------------------------------------------------------------------------
+
+
+def test_run_preprocessing_keeps_the_row_order(lab, module):
+    rows = lab["rows"]
+    out, extra = checks.run_preprocessing(module(LABEL).derive_label, rows, lab["schema"], rows.head(5))
+    volume = rows["traffic_volume"]
+    assert out["traffic_volume_xf"].tolist() == (volume > volume.mean()).astype(int).tolist()
+    assert extra["traffic_volume_xf"].tolist() == (volume.head(5) > volume.mean()).astype(int).tolist()
+
+
+def test_numeric_solution_passes(lab, module):
+    verdict(checks.check_numeric_transforms(module(NUMERIC), lab["rows"], lab["schema"], exercise=4), True,
+            "z-scores of 'temp', 0-1 for 'humidity', buckets of 'wind_speed' on 150 rows")
+
+
+@pytest.mark.parametrize("wrong, fragments", [
+    (("tft.scale_to_z_score(inputs[key])", "tft.scale_to_0_1(inputs[key])", 1),
+     ["temp_xf lies within 0-1", "scaled to 0-1, not z-scored", "Hint: DENSE_FLOAT_FEATURE_KEYS"]),
+    (("tft.scale_to_0_1(inputs[key])", "tft.scale_to_z_score(inputs[key])", 1),
+     ["humidity_xf has mean 0 and std 1: z-scored, not scaled to 0-1"]),
+    (("FEATURE_BUCKET_COUNT[key])", "4)", 1), ["expected ids within 0..2"]),
+    (("outputs[transformed_name(key)] = tft.scale_to_z_score", "outputs[key] = tft.scale_to_z_score", 1),
+     ["the outputs have no 'temp_xf'", "set outputs[transformed_name('temp')]"]),
+])
+def test_numeric_wrong_answers(lab, module, wrong, fragments):
+    old, new, count = wrong
+    verdict(checks.check_numeric_transforms(module(NUMERIC.replace(old, new, count)), lab["rows"], lab["schema"],
+                                            exercise=4), False, *fragments)
+
+
+def test_a_stub_or_a_missing_function_is_a_verdict(lab, module):
+    stub = 'def scale_numeric_features(inputs):\n    raise NotImplementedError("Exercise 4: Scale")\n'
+    verdict(checks.check_numeric_transforms(module(stub), lab["rows"], lab["schema"], exercise=4), False,
+            "scale_numeric_features() still raises NotImplementedError (Exercise 4: Scale)", "Hint: replace the stub")
+    verdict(checks.check_label(module(NUMERIC), lab["rows"], lab["schema"], exercise=6), False,
+            "the transform module has no function derive_label()")
+    verdict(checks.check_label("traffic_transform", lab["rows"], lab["schema"], exercise=6), False,
+            "pass the transform module")
+    broken = LABEL.replace("tf.greater(volume, tft.mean(volume))", "tf.greater(inputs[VOLUME_KEY], tft.mean(volume))")
+    verdict(checks.check_label(module(broken), lab["rows"], lab["schema"], exercise=6), False,
+            "tf.Transform could not run derive_label(): TypeError")
+
+
+def test_vocabulary_solution_passes(lab, module):
+    verdict(checks.check_vocabularies(module(VOCAB), lab["rows"], lab["schema"], exercise=5), True,
+            "holiday: 2 values + 10 OOV buckets", "unseen values land in the OOV buckets")
+
+
+@pytest.mark.parametrize("old, new, fragment", [
+    (", num_oov_buckets=OOV_SIZE", "", "get id -1: there are no OOV buckets"),
+    ("num_oov_buckets=OOV_SIZE", "num_oov_buckets=1", "share only 1 id(s)"),
+    (", vocab_filename=key", "", "no vocabulary file is named 'holiday'"),
+])
+def test_vocabulary_wrong_answers(lab, module, old, new, fragment):
+    verdict(checks.check_vocabularies(module(VOCAB.replace(old, new)), lab["rows"], lab["schema"], exercise=5),
+            False, fragment)
+
+
+def test_label_solution_passes(lab, module):
+    verdict(checks.check_label(module(LABEL), lab["rows"], lab["schema"], exercise=6), True,
+            "of the 150 rows are above the mean volume")
+
+
+@pytest.mark.parametrize("old, new, fragment", [
+    ("tft.mean(volume)", "tft.quantiles(volume, 2, 0.001)[0][0]", "compares the volume with its median"),
+    ("tf.greater(", "tf.less_equal(", "is inverted"),
+    ("tf.int64)}", "tf.float32)}", "holds float"),
+])
+def test_label_wrong_answers(lab, module, old, new, fragment):
+    verdict(checks.check_label(module(LABEL.replace(old, new)), lab["rows"], lab["schema"], exercise=6), False,
+            fragment)
+
+
+# the transformed records -------------------------------------------------------------------------------------
+
+
+def _records(raw):
+    """What the solution's transform writes for `raw`, computed with pandas."""
+    temp, hum = raw["temp"], raw["humidity"]
+    return pd.DataFrame({
+        "temp_xf": (temp - temp.mean()) / temp.std(ddof=0), "humidity_xf": (hum - hum.min()) / (hum.max() - hum.min()),
+        "wind_speed_xf": pd.qcut(raw["wind_speed"], 3, labels=False, duplicates="drop"),
+        "holiday_xf": raw["holiday"].map({"None": 0, "Holiday": 1}),
+        "weather_main_xf": raw["weather_main"].map({v: i for i, v in enumerate(raw["weather_main"].value_counts().index)
+                                                    }),
+        "traffic_volume_xf": (raw["traffic_volume"] > raw["traffic_volume"].mean()).astype(int),
+    })
+
+
+def test_transformed_records(lab, module):
+    raw, mod = lab["splits"]["train"], module(NUMERIC)
+    verdict(checks.check_transformed_records(_records(raw), raw, mod, exercise=7), True, "5,787 records")
+    shifted = _records(raw).assign(temp_xf=lambda d: d["temp_xf"] + 0.5)
+    verdict(checks.check_transformed_records(shifted, raw, mod, exercise=7), False, "temp_xf has mean 0.5000")
+    volume = raw["traffic_volume"]
+    median = _records(raw).assign(traffic_volume_xf=(volume > volume.median()).astype(int))
+    verdict(checks.check_transformed_records(median, raw, mod, exercise=7), False, "records have label 1")
+    verdict(checks.check_transformed_records(_records(raw).head(10), raw, mod, exercise=7), False,
+            "10 transformed records for 5,787 raw rows")
+    verdict(checks.check_transformed_records(pd.DataFrame(), raw, mod, exercise=7), False, "is empty")
