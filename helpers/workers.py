@@ -1,0 +1,241 @@
+"""Run a TensorFlow multi-worker training script as real worker processes on 127.0.0.1, and always stop them.
+
+    from helpers import workers
+
+    with workers.start_workers(OUT / "main.py", n_workers=2, env={"TF_USE_LEGACY_KERAS": "1"}) as team:
+        workers.wait(team, timeout=300)              # raises WorkerError if one crashes or they hang
+    print(workers.clean_log(team[0].log()))
+
+Each worker is a separate Python process, as on a cluster: it reads its ``TF_CONFIG`` (the whole cluster, and
+which task it is) from its environment, listens on its own free port of 127.0.0.1 and writes its output to its
+own log file. Leaving the ``with`` block, normally or through an exception (a crash, a hang that ``wait`` timed
+out on, an interrupted cell), stops every worker by its own process id (SIGTERM, then SIGKILL).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helpers.serving import HOST, free_port, log_tail, port_in_use, stop
+
+__all__ = ["WorkerError", "Worker", "cluster_spec", "tf_config", "start_workers", "wait", "clean_log"]
+
+# What the workers inherit unless the caller says otherwise: TensorFlow's start-up chatter off, as in env.quiet().
+QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "GRPC_VERBOSITY": "ERROR",
+             "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::FutureWarning", "PYTHONUNBUFFERED": "1"}
+
+
+class WorkerError(RuntimeError):
+    """A worker that crashed, or workers that did not finish in time (the message ends with their logs).
+
+    Introduced in course3_modeling/C3_W3_Lab_1_Distributed_Training.ipynb.
+    """
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows the message (with the log tails), not a traceback
+        return [f"WorkerError: {self}"]
+
+
+@dataclass
+class Worker:
+    """One running worker: its index in the cluster, its address, its process and its log file.
+
+    Introduced in course3_modeling/C3_W3_Lab_1_Distributed_Training.ipynb.
+    """
+
+    index: int
+    address: str
+    log_path: Path
+    process: subprocess.Popen = field(repr=False)
+
+    @property
+    def running(self) -> bool:
+        """True while the worker's process is alive."""
+        return self.process.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once the worker has stopped (negative: killed by that signal), else None."""
+        return self.process.poll()
+
+    def log(self, lines: int | None = None) -> str:
+        """The worker's output (stdout and stderr); with ``lines``, only the last ones."""
+        return log_tail(self.log_path, lines)
+
+
+def _check_count(n_workers: object) -> None:
+    if not isinstance(n_workers, int) or isinstance(n_workers, bool) or not 1 <= n_workers <= 16:
+        raise ValueError(f"n_workers must be an int from 1 to 16 (processes on this machine), got {n_workers!r}")
+
+
+def cluster_spec(n_workers: int, host: str = HOST) -> dict[str, list[str]]:
+    """A cluster of ``n_workers`` workers on ``host``, each on its own free port: ``{"worker": ["host:port", ...]}``.
+
+    The ports are chosen below the system's ephemeral range, so that no outgoing connection takes one before
+    its worker binds it.
+
+    Introduced in course3_modeling/C3_W3_Lab_1_Distributed_Training.ipynb.
+    """
+    _check_count(n_workers)
+    ports: list[int] = []
+    while len(ports) < n_workers:
+        port = _listening_port(host)
+        if port not in ports:
+            ports.append(port)
+    return {"worker": [f"{host}:{port}" for port in ports]}
+
+
+def _listening_port(host: str) -> int:
+    """A free port below the ephemeral range, where ``free_port`` (bind to port 0) lands otherwise.
+
+    Workers bind their ports seconds after the cluster is chosen (TensorFlow's import comes first). A port of the
+    ephemeral range can meanwhile become the source port of any outgoing connection on the machine; one below it
+    cannot, so it stays free unless a server asks for it by number.
+    """
+    low = 32768
+    with contextlib.suppress(OSError, ValueError):
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.SystemRandom()  # not the notebook's seeded generator
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12000), low)
+        if not port_in_use(port, host):
+            return port
+    return free_port(host)
+
+
+def tf_config(cluster: Mapping[str, list[str]], index: int, task_type: str = "worker") -> str:
+    """The ``TF_CONFIG`` value (JSON) of task ``index`` of ``task_type`` in ``cluster``.
+
+    Introduced in course3_modeling/C3_W3_Lab_1_Distributed_Training.ipynb.
+    """
+    if not isinstance(cluster, Mapping) or not cluster.get(task_type):
+        raise ValueError(f"cluster must map {task_type!r} to a list of 'host:port' addresses "
+                         f"(see cluster_spec), got {cluster!r}")
+    tasks = cluster[task_type]
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(tasks):
+        raise ValueError(f"index must be an int from 0 to {len(tasks) - 1} (one per {task_type}), got {index!r}")
+    return json.dumps({"cluster": dict(cluster), "task": {"type": task_type, "index": index}})
+
+
+@contextlib.contextmanager
+def start_workers(script: str | os.PathLike, n_workers: int = 2, *, env: Mapping[str, str] | None = None,
+                  log_dir: str | os.PathLike | None = None, stop_timeout: float = 10.0,
+                  cluster: Mapping[str, list[str]] | None = None) -> Iterator[list[Worker]]:
+    """Start ``n_workers`` processes running ``python script``, each with its ``TF_CONFIG``, for a ``with`` block.
+
+    Args:
+        script: the training script; it runs in its own folder (so it finds the files next to it).
+        n_workers: how many worker processes (1-16), each on a free port of 127.0.0.1.
+        env: extra environment variables for every worker (e.g. ``{"TF_USE_LEGACY_KERAS": "1"}``); they
+            override ``QUIET_ENV``, which silences TensorFlow's start-up logs.
+        log_dir: where ``worker-<i>.log`` go (default: the script's folder); overwritten.
+        stop_timeout: seconds a worker gets to exit after SIGTERM before it is killed.
+        cluster: the cluster to start (from ``cluster_spec``, so it can be shown first); by default a new one.
+
+    Yields:
+        the list of ``Worker`` (index, address, log_path, process), in task order.
+
+    Raises:
+        FileNotFoundError: the script does not exist.  ValueError: a bad argument.
+        Nothing is left running when the block ends, whatever happened inside it.
+
+    Introduced in course3_modeling/C3_W3_Lab_1_Distributed_Training.ipynb.
+    """
+    _check_count(n_workers)
+    script = Path(script)
+    if not script.is_file():
+        raise FileNotFoundError(f"the worker script {script.name!r} does not exist; write it first "
+                                "(e.g. with %%writefile) and pass its path")
+    if not isinstance(stop_timeout, (int, float)) or isinstance(stop_timeout, bool) or stop_timeout <= 0:
+        raise ValueError(f"stop_timeout must be a positive number of seconds, got {stop_timeout!r}")
+    if env is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in dict(env).items()):
+        raise ValueError("env must map variable names to string values, e.g. {'TF_USE_LEGACY_KERAS': '1'}")
+    log_dir = Path(log_dir) if log_dir is not None else script.parent
+    log_dir.mkdir(parents=True, exist_ok=True)
+    if cluster is None:
+        cluster = cluster_spec(n_workers)
+    elif not isinstance(cluster, Mapping) or len(cluster.get("worker") or []) != n_workers:
+        raise ValueError(f"cluster must list n_workers={n_workers} 'worker' addresses (see cluster_spec), "
+                         f"got {cluster!r}")
+    team: list[Worker] = []
+    stoppers = []
+    try:
+        for index, address in enumerate(cluster["worker"]):
+            child_env = {**os.environ, **QUIET_ENV, **(env or {}), "TF_CONFIG": tf_config(cluster, index)}
+            log_path = log_dir / f"worker-{index}.log"
+            with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+                process = subprocess.Popen([sys.executable, script.name], cwd=script.parent, env=child_env,
+                                           stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            team.append(Worker(index, address, log_path, process))
+            stoppers.append(functools.partial(stop, process, stop_timeout))
+            atexit.register(stoppers[-1])  # should the interpreter exit without leaving the block
+        yield team
+    finally:
+        for worker, stopper in zip(team, stoppers):
+            stop(worker.process, stop_timeout)
+            atexit.unregister(stopper)
+
+
+def wait(team: list[Worker], timeout: float, interval: float = 0.2) -> list[int]:
+    """Wait until every worker has exited with code 0; return the exit codes.
+
+    A crashed worker is reported at once (its peers would otherwise wait for it until their own timeouts).
+
+    Raises:
+        WorkerError: a worker exited with a non-zero code, or some were still running after ``timeout``
+            seconds (a hang: e.g. a peer that never joined). The message ends with the logs' last lines;
+            the ``with start_workers(...)`` block then stops them all.
+
+    Introduced in course3_modeling/C3_W3_Lab_1_Distributed_Training.ipynb.
+    """
+    if not isinstance(team, list) or not team or not all(isinstance(w, Worker) for w in team):
+        raise ValueError("team must be the non-empty list of Worker that start_workers(...) yields")
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    deadline = time.monotonic() + timeout
+    while True:
+        failed = [w for w in team if w.returncode not in (None, 0)]
+        if failed:
+            worker = failed[0]
+            raise WorkerError(f"worker {worker.index} ({worker.address}) exited with code {worker.returncode}; "
+                              f"the others are stopped\n{_tails(team)}")
+        if all(w.returncode == 0 for w in team):
+            return [0] * len(team)
+        if time.monotonic() >= deadline:
+            hung = [w.index for w in team if w.running]
+            raise WorkerError(f"worker(s) {hung} still running after {timeout:g} s (hung, or waiting for a peer "
+                              f"that never joined); raise the timeout if they are only slow\n{_tails(team)}")
+        time.sleep(interval)
+
+
+def _tails(team: list[Worker], lines: int = 10) -> str:
+    return "\n".join(f"--- last lines of {w.log_path.name} ---\n{clean_log(w.log(lines))}" for w in team)
+
+
+# Native (C++) log lines of TensorFlow, gRPC and absl: "I0000 00:00:1795843265.085591   17308 file.cc:303] ..."
+_NATIVE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]")
+_NOISE = ("WARNING: All log messages before absl::InitializeLog() is called",)
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.@+-]+){2,}[\\/]?")
+
+
+def clean_log(text: str) -> str:
+    """A worker log without what differs from run to run: native log lines (timestamps, thread ids) and paths.
+
+    Introduced in course3_modeling/C3_W3_Lab_1_Distributed_Training.ipynb.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"clean_log takes a log's text (a str, e.g. worker.log()), got {type(text).__name__}")
+    kept = [_PATH.sub("<path>", line) for line in text.splitlines()
+            if line.strip() and not _NATIVE.match(line) and not line.startswith(_NOISE)]
+    return "\n".join(kept)
