@@ -123,11 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     from helpers.runner import discover
 
     parser = argparse.ArgumentParser(prog="python -m helpers.anatomy", description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebook files (default: every notebook)")
     parser.add_argument("--fix", action="store_true", help="rewrite badge rows and bootstrap cells")
     args = parser.parse_args(argv)
     root = env.repo_root()
+    missing = [str(p) for p in args.notebooks if not p.is_file()]
+    if missing:
+        parser.error(f"no notebook at {', '.join(missing)}")
     bad = 0
-    for nb in discover(root):
+    for nb in [p.resolve() for p in args.notebooks] or discover(root):
         if args.fix and fix(nb, root):
             print(f"fixed {nb.relative_to(root)}")
         for p in problems(nb, root):

@@ -108,3 +108,10 @@ def test_runs_on_column_matches_the_notebook(path):
         assert len(rows) == 1, f"{readme.relative_to(ROOT)} must have one table row for {path.name}"
         cells = [c.strip() for c in rows[0].strip("|").split("|")]
         assert cells[-2] == expected, f"{readme.relative_to(ROOT)}: {path.name} runs on {expected!r}, not {cells[-2]!r}"
+
+
+def test_anatomy_cli_checks_the_notebooks_it_is_given(capsys):
+    assert anatomy.main([str(NOTEBOOKS[0])]) == 0
+    with pytest.raises(SystemExit):
+        anatomy.main(["no/such/notebook.ipynb"])
+    assert "no notebook at no/such/notebook.ipynb" in capsys.readouterr().err
