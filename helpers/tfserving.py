@@ -8,7 +8,8 @@ installed, else this project's own server that speaks the same API (``helpers.tf
 
 Both servers take the same arguments as the binary: ``--model_name`` with ``--model_base_path`` (a folder
 of numbered version folders, the newest served), or ``--model_config_file`` (TF Serving's text-protobuf
-``model_config_list``, several models, version policies and ``version_labels``). Either runs as its own
+``model_config_list``, several models, version policies and ``version_labels``), re-read while serving
+with ``--model_config_file_poll_wait_seconds`` (``poll_wait_seconds=``). Either runs as its own
 process on 127.0.0.1 on a free port, is waited for with a health check, and is stopped by its process id.
 Nothing here imports TensorFlow.
 """
@@ -238,7 +239,8 @@ def find_model_server() -> str | None:
 def model_server(model_name: str | None = None, model_base_path: str | os.PathLike | None = None, *,
                  model_config_file: str | os.PathLike | None = None, port: int | None = None,
                  timeout: float = 90.0, log_path: str | os.PathLike | None = None, engine: str = "auto",
-                 limits: dict[str, int] | None = None) -> Iterator[ModelServer]:
+                 limits: dict[str, int] | None = None,
+                 poll_wait_seconds: int | None = None) -> Iterator[ModelServer]:
     """Run a TF Serving REST server on 127.0.0.1 for the duration of a ``with`` block.
 
     Args:
@@ -252,6 +254,8 @@ def model_server(model_name: str | None = None, model_base_path: str | os.PathLi
             ``"tensorflow_model_server"`` or ``"helpers"``.
         limits: for the project's server only, overrides of its request limits (``max_body_bytes``,
             ``max_batch``, ``max_depth``, ``max_values``, ``max_in_flight``).
+        poll_wait_seconds: with ``model_config_file``, re-read the file every so many seconds and apply
+            a changed config without a restart (``--model_config_file_poll_wait_seconds``); None: never.
 
     Yields:
         a ``ModelServer``; ``server.engine`` says which server runs.
@@ -269,10 +273,17 @@ def model_server(model_name: str | None = None, model_base_path: str | os.PathLi
         config_path = Path(model_config_file).resolve()
         first = read_model_config(config_path)[0].name
         args = {"model_config_file": str(config_path)}
+        if poll_wait_seconds is not None:
+            if isinstance(poll_wait_seconds, bool) or not isinstance(poll_wait_seconds, int) or poll_wait_seconds < 1:
+                raise ValueError(f"poll_wait_seconds must be a whole number of seconds >= 1 (or None: no polling), "
+                                 f"got {poll_wait_seconds!r}")
+            args["model_config_file_poll_wait_seconds"] = str(poll_wait_seconds)
         default_log = config_path.parent / "tfserving.log"
     else:
         if not isinstance(model_name, str) or not re.fullmatch(r"[^/:\s]+", model_name or ""):
             raise ValueError(f"model_name must be a non-empty name without '/', ':' or spaces, got {model_name!r}")
+        if poll_wait_seconds is not None:
+            raise ValueError("poll_wait_seconds needs model_config_file: only a config file is re-read")
         if model_base_path is None:
             raise ValueError("model_base_path is required with model_name (a folder of numbered versions)")
         base = Path(model_base_path).resolve()

@@ -5,6 +5,8 @@ It reads the binary's arguments from the environment (``TFSERVING_MODEL_NAME`` w
 ``TFSERVING_MODEL_BASE_PATH``, or ``TFSERVING_MODEL_CONFIG_FILE``), loads every served version once at
 start-up, and answers the endpoints of TF Serving's RESTful API with its bodies, HTTP codes and error
 wording (``/v1/models/NAME[/versions/N|/labels/L]``, ``.../metadata``, ``...:predict|classify|regress``).
+With ``TFSERVING_MODEL_CONFIG_FILE_POLL_WAIT_SECONDS`` it re-reads its config file while it runs
+(``helpers.tfserving_reload``): labels move and versions load or unload without a restart.
 Before any heavy work it refuses what could take it down: a body over ``TFSERVING_MAX_BODY_BYTES`` (413, by
 ``helpers.serving.BodyLimitMiddleware``),
 a content type that is not JSON (415), JSON nested deeper than ``TFSERVING_MAX_DEPTH`` or with more than
@@ -24,7 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers import tfserving_json as tj
+from helpers import tfserving_reload as tr
 from helpers import tfserving_results as tx
+from helpers.tfserving_reload import configs_from_env
 
 log = logging.getLogger("uvicorn.error")
 
@@ -72,6 +76,7 @@ class Servable:
     version: int
     loaded: object
     signature_defs: dict = field(repr=False)
+    path: str = ""
 
 
 class Registry:
@@ -130,8 +135,9 @@ def _version_number(text: str) -> int:
     return number
 
 
-def load_registry(configs: list) -> Registry:
-    """Load every version each model config asks for (TF Serving's version policies), once.
+def load_registry(configs: list, reuse: dict | None = None) -> Registry:
+    """Load every version each model config asks for (TF Serving's version policies), once; ``reuse`` maps
+    ``(name, version folder)`` to a ``Servable`` already loaded (a config reload keeps those).
 
     Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
     """
@@ -161,11 +167,15 @@ def load_registry(configs: list) -> Registry:
         models[config.name] = {}
         for version in wanted:
             path = base / str(version)
+            if (config.name, str(path)) in (reuse or {}):
+                models[config.name][version] = reuse[(config.name, str(path))]
+                continue
             proto = saved_model_pb2.SavedModel()
             proto.ParseFromString((path / "saved_model.pb").read_bytes())
             graphs = [g for g in proto.meta_graphs if "serve" in g.meta_info_def.tags] or list(proto.meta_graphs)
             loaded = tf.saved_model.load(str(path))
-            models[config.name][version] = Servable(config.name, version, loaded, dict(graphs[0].signature_def))
+            models[config.name][version] = Servable(config.name, version, loaded, dict(graphs[0].signature_def),
+                                                    str(path))
             log.info("Successfully loaded servable version {name: %s version: %d}", config.name, version)
         for version in config.version_labels.values():
             if version not in models[config.name]:
@@ -173,22 +183,6 @@ def load_registry(configs: list) -> Registry:
                                    "which is not currently available for inference")
         labels[config.name] = dict(config.version_labels)
     return Registry(models, labels)
-
-
-def configs_from_env() -> list:
-    """The model configs named by ``TFSERVING_MODEL_CONFIG_FILE`` or ``TFSERVING_MODEL_NAME``/``..._BASE_PATH``.
-
-    Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
-    """
-    from helpers.tfserving import ModelConfig, read_model_config
-
-    config_file = os.environ.get("TFSERVING_MODEL_CONFIG_FILE")
-    if config_file:
-        return read_model_config(config_file)
-    name, base = os.environ.get("TFSERVING_MODEL_NAME"), os.environ.get("TFSERVING_MODEL_BASE_PATH")
-    if not name or not base:
-        raise RuntimeError("set TFSERVING_MODEL_CONFIG_FILE, or TFSERVING_MODEL_NAME and TFSERVING_MODEL_BASE_PATH")
-    return [ModelConfig(name, base)]
 
 
 class TFServingApp:
@@ -201,6 +195,7 @@ class TFServingApp:
         self.registry = registry
         self.limits = limits or Limits()
         self.in_flight = 0
+        self.poller = None  # the task re-reading the model config file (helpers.tfserving_reload)
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="predict")
 
     async def __call__(self, scope, receive, send) -> None:
@@ -218,13 +213,17 @@ class TFServingApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
+                    text = tr.config_text()  # before loading: a rewrite during the load is picked up
                     if self.registry is None:
                         self.registry = load_registry(configs_from_env())
+                    self.poller = tr.start_polling(self, text)
                 except Exception as exc:  # the message goes to the log, uvicorn exits
                     await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.poller is not None:
+                    self.poller.cancel()
                 self.executor.shutdown(wait=False, cancel_futures=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return

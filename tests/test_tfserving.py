@@ -475,3 +475,127 @@ def test_the_app_checks_the_body_size_itself_without_the_middleware(monkeypatch)
         asyncio.run(app(scope, receive, send))
         assert sent[0]["status"] == 413
         assert "limit of 10 bytes" in json.loads(sent[1]["body"])["error"]
+
+
+# --- re-reading the model config file while the server runs (--model_config_file_poll_wait_seconds) -------
+
+def _config(base, versions=(1, 2), **labels) -> str:
+    lines = [f"    version_labels {{ key: '{key}' value: {value} }}" for key, value in labels.items()]
+    return textwrap.dedent(f"""\
+        model_config_list {{
+          config {{
+            name: 'half_plus_two'
+            base_path: '{base}/half_plus_two'
+            model_version_policy {{ specific {{ {' '.join(f'versions: {v}' for v in versions)} }} }}
+        """) + "\n".join(lines) + "\n  }\n}\n"
+
+
+def _rewrite(path, text: str) -> None:
+    """Replace a config file in one atomic step, so the polling server never reads it half-written."""
+    import os
+
+    draft = path.with_suffix(".draft")
+    draft.write_text(text)
+    os.replace(draft, path)
+
+
+def _wait_for(check, timeout: float = 30.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the server did not pick up the new config in time"
+        time.sleep(0.2)
+
+
+def test_a_rewritten_config_is_applied_without_a_restart(models, tmp_path):
+    config = tmp_path / "models.config"
+    _rewrite(config, _config(models.base, (1, 2), stable=1, canary=2))
+    path = "/v1/models/half_plus_two"
+    with tfserving.model_server(model_config_file=config, engine="helpers", timeout=120, poll_wait_seconds=1,
+                                log_path=tmp_path / "server.log") as running:
+        pid = running.process.pid
+        assert _post(running, path + "/labels/stable:predict", {"instances": [2.0]}).json() == {"predictions": [3.0]}
+        assert _error(_post(running, path + "/versions/3:predict", {"instances": [2.0]}), 404) == \
+            "Servable not found for request: Specific(half_plus_two, 3)"
+
+        # a label on a version that is not loaded yet: refused, the previous config keeps serving
+        _rewrite(config, _config(models.base, (1, 2, 3), stable=1, canary=3))
+        _wait_for(lambda: "Request to assign label to version 3 of model half_plus_two" in running.log())
+        assert "Failed to reload the model config" in running.log()
+        assert _get(running, path).json() == _status(2, 1)
+        assert _get(running, path + "/labels/canary").json() == _status(2)
+
+        # step 1 of a rollout: serve version 3, drop version 1 and the canary label
+        _rewrite(config, _config(models.base, (2, 3), stable=2))
+        _wait_for(lambda: _get(running, path).json() == _status(3, 2))
+        assert _error(_post(running, path + "/versions/1:predict", {"instances": [2.0]}), 404) == \
+            "Servable not found for request: Specific(half_plus_two, 1)"
+        assert _error(_post(running, path + "/labels/canary:predict", {"instances": [2.0]}), 400) == \
+            "Unrecognized servable version label: canary"
+        assert _post(running, path + "/labels/stable:predict", {"instances": [2.0]}).json() == {"predictions": [4.0]}
+
+        # step 2: label the loaded version 3 canary, then move stable onto it
+        _rewrite(config, _config(models.base, (2, 3), stable=2, canary=3))
+        _wait_for(lambda: _get(running, path + "/labels/canary").status_code == 200)
+        assert _post(running, path + "/labels/canary:predict", {"instances": [2.0]}).json() == {"predictions": [5.0]}
+        _rewrite(config, _config(models.base, (2, 3), stable=3, canary=3))
+        _wait_for(lambda: _get(running, path + "/labels/stable").json() == _status(3))
+        assert _post(running, path + "/labels/stable:predict", {"instances": [2.0]}).json() == {"predictions": [5.0]}
+        assert running.process.pid == pid and running.running  # the same process: no restart
+    _assert_stopped(running)
+
+
+def test_without_polling_the_config_file_is_read_once(models, tmp_path):
+    config = tmp_path / "models.config"
+    _rewrite(config, _config(models.base, (1, 2), stable=1))
+    with tfserving.model_server(model_config_file=config, engine="helpers", timeout=120,
+                                log_path=tmp_path / "server.log") as running:
+        _rewrite(config, _config(models.base, (1, 2), stable=2))
+        import time
+
+        time.sleep(1.5)
+        assert _get(running, "/v1/models/half_plus_two/labels/stable").json() == _status(1)
+    _assert_stopped(running)
+
+
+def test_poll_wait_seconds_is_checked(models, tmp_path):
+    for bad in (0, -1, 1.5, True, "1"):
+        with pytest.raises(ValueError, match="poll_wait_seconds must be a whole number"):
+            with tfserving.model_server(model_config_file=models.config, poll_wait_seconds=bad):
+                pass
+    with pytest.raises(ValueError, match="poll_wait_seconds needs model_config_file"):
+        with tfserving.model_server("half_plus_two", models.base / "half_plus_two", poll_wait_seconds=1):
+            pass
+
+
+def test_poll_seconds_from_the_environment(monkeypatch):
+    from helpers import tfserving_reload
+
+    monkeypatch.delenv(tfserving_reload.POLL_ENV, raising=False)
+    assert tfserving_reload.poll_seconds() is None
+    for raw, seconds in [("0", None), ("2", 2.0), (" 0.5 ", 0.5)]:
+        monkeypatch.setenv(tfserving_reload.POLL_ENV, raw)
+        assert tfserving_reload.poll_seconds() == seconds
+    for raw, match in [("soon", "must be a number of seconds"), ("-3", "must be 0 or more")]:
+        monkeypatch.setenv(tfserving_reload.POLL_ENV, raw)
+        with pytest.raises(ValueError, match=match):
+            tfserving_reload.poll_seconds()
+
+
+def test_reload_registry_reuses_loaded_versions(models):
+    from helpers import tfserving_reload
+    from helpers.tfserving_app import load_registry
+
+    def parsed(versions, **labels):
+        return tfserving.parse_model_config(_config(models.base, versions, **labels))
+
+    first = load_registry(parsed((1, 2), stable=1))
+    second = tfserving_reload.reload_registry(first, parsed((2, 3), stable=2))
+    assert sorted(second.models["half_plus_two"]) == [2, 3]
+    assert second.models["half_plus_two"][2] is first.models["half_plus_two"][2]  # not loaded again
+    assert second.labels == {"half_plus_two": {"stable": 2}}
+    with pytest.raises(RuntimeError, match="Request to assign label to version 3 .* serve the version first"):
+        tfserving_reload.reload_registry(first, parsed((1, 2, 3), stable=3))
+    with pytest.raises(RuntimeError, match="version 4"):
+        tfserving_reload.reload_registry(None, parsed((1,), stable=4))
