@@ -40,7 +40,8 @@ GOOD = _notebook(
 )
 
 
-@pytest.mark.parametrize("name", ["C2_W1_Assignment_Data_Validation", "C2_W2_Assignment_Feature_Engineering"])
+@pytest.mark.parametrize("name", ["C2_W1_Assignment_Data_Validation", "C2_W2_Assignment_Feature_Engineering",
+                                  "C2_W3_Assignment_Data_Pipeline"])
 def test_there_is_a_solution_for_each_assignment(name):
     assert ROOT / f"course2_data/solutions/{name}.ipynb" in SOLUTIONS
 

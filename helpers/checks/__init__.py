@@ -13,6 +13,9 @@ checks live in one module per assignment, and their public names are imported he
   ``check_schema``, ``check_anomalies_function``, ``check_eval_anomalies_fixed``,
   ``check_serving_statistics``, ``check_domains_modified``, ``check_environments``,
   ``check_skew_and_drift``, ``check_frozen_schema``.
+- ``data_pipeline`` (``C2_W3_Assignment_Data_Pipeline``): ``check_feature_selection``,
+  ``check_curated_schema``, ``check_transformed_features``, ``check_parent_artifacts``,
+  ``check_transform_schema`` (its environments exercise uses ``check_environments``).
 - ``feature_engineering`` (``C2_W2_Assignment_Feature_Engineering``): ``check_split_statistics``,
   ``check_inferred_schema``, ``check_eval_validation``, ``check_numeric_transforms``,
   ``check_vocabularies``, ``check_label``, ``check_transformed_records``, and ``run_preprocessing``
@@ -137,5 +140,6 @@ def _quiet():
                 yield
 
 
+from .data_pipeline import *  # noqa: E402,F403
 from .data_validation import *  # noqa: E402,F403
 from .feature_engineering import *  # noqa: E402,F403

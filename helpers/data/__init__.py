@@ -8,6 +8,7 @@ This module holds the registry (``load``, ``register``, ``available``, ``require
 ``read_vendored``); the loaders live in one module per family, and their public names are imported here:
 
 - ``census``: UCI Adult (Census Income), its attribute list (``adult.names``) and the TFDV lab's planted rows.
+- ``forest``: Covertype-like forest cover rows, generated (seeded): terrain, wilderness, soil, cover type.
 - ``images``: MNIST (5,000 digits), Fashion-MNIST (8,000 images), class subsampling.
 - ``medical``: Diabetes 130-US hospitals, generated (seeded) with the assignment's planted defects.
 - ``molecules``: 197 NCI compounds (shipped with RDKit) as SDF records, with their MMFF94 energies.
@@ -119,6 +120,7 @@ def read_vendored(dataset: str, name: str, sha256: str) -> bytes:
 
 # The loaders, one module per family of datasets (each registers its loaders on import).
 from .census import *  # noqa: E402,F403
+from .forest import *  # noqa: E402,F403
 from .images import *  # noqa: E402,F403
 from .medical import *  # noqa: E402,F403
 from .molecules import *  # noqa: E402,F403
