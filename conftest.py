@@ -5,6 +5,8 @@
   starts; a connection outside 127.0.0.0/8 from a notebook kernel or a server it started fails the run.
 - nbval items get the `notebooks` marker, so `pytest -m "not notebooks"` runs only the fast checks.
 - At the end, no process started by the run may still be alive (servers, workers, kernels).
+- Each test's changes to the environment variables are undone, so no unit test can change what the notebook
+  kernels started later inherit.
 - The assignments' learner copies are not collected by nbval (each stub raises by design); their
   solutions in `solutions/` are, and tests/test_assignments.py checks each copy is what the generator makes.
 """
@@ -30,6 +32,21 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["MLOPS_LABS_NETWORK_LOG"] = str(log)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(GUARD), os.environ.get("PYTHONPATH")) if p)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # a debugger notice on kernel start
+    _ENVIRONMENT.update(os.environ)
+
+
+# The environment every test starts from. Libraries imported by unit tests set variables in this process
+# (tensorflow-model-optimization sets TF_USE_LEGACY_KERAS=1, env.set_seed sets PYTHONHASHSEED ...); the
+# notebook kernels nbval starts later inherit this process's environment, so each test's changes are undone.
+_ENVIRONMENT: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment():
+    yield
+    if _ENVIRONMENT and dict(os.environ) != _ENVIRONMENT:
+        os.environ.clear()
+        os.environ.update(_ENVIRONMENT)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
