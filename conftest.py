@@ -44,9 +44,13 @@ _ENVIRONMENT: dict[str, str] = {}
 @pytest.fixture(autouse=True)
 def _restore_environment():
     yield
-    if _ENVIRONMENT and dict(os.environ) != _ENVIRONMENT:
-        os.environ.clear()
-        os.environ.update(_ENVIRONMENT)
+    if not _ENVIRONMENT:
+        return
+    for name in set(os.environ) - set(_ENVIRONMENT) - {"PYTEST_CURRENT_TEST"}:  # pytest's own, it removes it
+        del os.environ[name]
+    for name, value in _ENVIRONMENT.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
