@@ -4,7 +4,11 @@ course4_deployment/C4_W2_Lab_3_Autoscaling.ipynb."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
+import threading
 import time
 
 import psutil
@@ -122,6 +126,35 @@ def test_cpu_meter_measures_a_busy_process_and_forgets_dead_ones():
         pass
     used = meter.sample([me, 999_999_999])
     assert list(used) == [me] and 0.05 < used[me] <= 1.5  # up to a core (less on a busy machine)
+
+
+def test_cpu_seconds_counts_every_thread_finer_than_a_clock_tick():
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            pass
+
+    before = autoscale.cpu_seconds(os.getpid())
+    worker = threading.Thread(target=spin)
+    worker.start()
+    time.sleep(0.3)
+    spent = autoscale.cpu_seconds(os.getpid()) - before   # read while the thread runs
+    stop.set()
+    worker.join()
+    assert spent > 0.05   # the other thread's time is counted
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.5)  # past its start-up
+        first = autoscale.cpu_seconds(sleeper.pid)
+        time.sleep(1.0)
+        idle = autoscale.cpu_seconds(sleeper.pid) - first
+        assert 0 <= idle < 0.005          # a sleeping process uses (almost) nothing: no 10 ms tick noise
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    with pytest.raises(ProcessLookupError):
+        autoscale.cpu_seconds(sleeper.pid)
 
 
 def test_listening_ports_of_no_process_is_empty():
