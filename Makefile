@@ -41,8 +41,9 @@ lint: venv
 lab: venv
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
 
-# Regenerate the assignments' learner copies from their solutions (nbgrader's ClearSolutions and
-# ClearOutput); `make test` fails when a committed learner copy differs from what this makes.
+# Regenerate the assignments' learner copies from their solutions (nbgrader's ClearSolutions, and
+# ClearOutput from the first exercise on, whose cells are tagged nbval-skip); `make test` fails when a
+# committed learner copy differs from what this makes.
 learner-copies: venv
 	$(BIN)/python -m helpers.assignments
 

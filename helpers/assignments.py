@@ -12,9 +12,13 @@ code cells mark what the learner writes with nbgrader's markup::
 
 under a markdown heading ``### Exercise N: what to do``. The learner copy (``<course>/<same name>``)
 is the solution with each marked region replaced by a stub that raises
-``NotImplementedError("Exercise N: what to do")`` (nbgrader's ``ClearSolutions``), every output cleared
-(``ClearOutput``) and the badge row pointing at the learner copy; nothing else changes. No nbgrader
-course directory or database is involved, and running either notebook does not need nbgrader.
+``NotImplementedError("Exercise N: what to do")`` (nbgrader's ``ClearSolutions``) and the badge row
+pointing at the learner copy. The code cells before the first exercise are the same in both notebooks, so
+they keep the solution's outputs: what a learner sees before starting. From the first exercise on, every
+code cell has its output cleared (``ClearOutput``) and is tagged ``nbval-skip``, so nbval runs the copy up to
+its first exercise, compares those outputs, and skips the rest (a stub raises by design). Nothing else
+changes. No nbgrader course directory or database is involved, and running either notebook does not need
+nbgrader.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"  # nbgrader's delimiters, written "### BEGIN SOLUTION"
+SKIP = "nbval-skip"  # nbval's tag: the cell is not executed (its stored output, none here, is not compared)
 EXERCISE = re.compile(r"^#{1,6}\s+Exercise\s+(\d+)\s*[:.]\s*(\S.*?)\s*$", re.MULTILINE)
 
 
@@ -95,7 +100,8 @@ def stub(exercise: int, todo: str, indent: int = 0) -> str:
 
 
 def learner_copy(solution: Any, learner_path: str, name: str = "notebook") -> Any:
-    """The learner copy of a solution notebook (a NotebookNode; the input is not changed).
+    """The learner copy of a solution notebook (a NotebookNode; the input is not changed): the code cells
+    before the first exercise keep their outputs; from it on, outputs are cleared and cells tagged ``nbval-skip``.
 
     ``learner_path`` is the copy's path relative to the repository root, for its badge row.
     """
@@ -105,11 +111,19 @@ def learner_copy(solution: Any, learner_path: str, name: str = "notebook") -> An
 
     nb = copy.deepcopy(solution)
     resources = {"language": nb.metadata.get("kernelspec", {}).get("language", "python")}
-    for index, (number, todo) in exercises(nb, name).items():
+    regions = exercises(nb, name)
+    for index, (number, todo) in regions.items():
         indent = min(len(line) - len(line.lstrip()) for line in nb.cells[index].source.split("\n") if BEGIN in line)
         clear = ClearSolutions(code_stub={resources["language"]: stub(number, todo, indent)}, enforce_metadata=False)
         nb.cells[index], _ = clear.preprocess_cell(nb.cells[index], resources, index)
-    nb, _ = ClearOutput().preprocess(nb, {})
+    first = min(regions)  # the cells before it are the solution's, unchanged, outputs included
+    for index, cell in enumerate(nb.cells[first:], start=first):
+        if cell.cell_type != "code":
+            continue
+        ClearOutput().preprocess_cell(cell, {}, index)
+        tags = cell.metadata.setdefault("tags", [])
+        if SKIP not in tags:
+            tags.append(SKIP)
     if len(nb.cells) < 2 or nb.cells[1].cell_type != "markdown":
         raise MarkupError(f"{name}: the second cell must be the badge row (python -m helpers.anatomy --fix)")
     nb.cells[1].source = anatomy.badge_row(learner_path)

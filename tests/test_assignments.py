@@ -1,5 +1,6 @@
 """The assignment mechanism: learner copies generated from solutions with nbgrader's preprocessors."""
 
+import copy
 import json
 import shutil
 from pathlib import Path
@@ -67,16 +68,28 @@ def test_committed_learner_copy_is_exactly_what_the_generator_makes(solution):
         f"{target.relative_to(ROOT)} is stale: run python -m helpers.assignments")
 
 
+def _tags(cell):
+    return cell.metadata.get("tags", [])
+
+
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
-def test_learner_copy_keeps_everything_but_solutions_outputs_and_badges(solution):
+def test_learner_copy_keeps_everything_but_solutions_late_outputs_and_badges(solution):
     sol = nbformat.read(solution, as_version=4)
     learner = nbformat.read(assignments.learner_path_of(solution), as_version=4)
     regions = assignments.exercises(sol)
+    first = min(regions)
     assert len(learner.cells) == len(sol.cells) and learner.metadata == sol.metadata
+    assert any(c.outputs for c in learner.cells[:first] if c.cell_type == "code"), "no output before exercise 1"
     for index, (a, b) in enumerate(zip(sol.cells, learner.cells)):
-        assert a.cell_type == b.cell_type and a.get("id") == b.get("id") and a.metadata == b.metadata
-        if b.cell_type == "code":
-            assert b.outputs == [] and b.execution_count is None
+        assert a.cell_type == b.cell_type and a.get("id") == b.get("id")
+        kept_tags = [t for t in _tags(b) if t != assignments.SKIP]  # the solution's tags, in order
+        assert {**b.metadata, "tags": kept_tags} == {**a.metadata, "tags": _tags(a)}
+        if b.cell_type == "code" and index < first:  # what the learner sees before the first exercise
+            assert (b.source, b.outputs, b.execution_count) == (a.source, a.outputs, a.execution_count)
+            assert assignments.SKIP not in _tags(b), f"cell {index} is before the first exercise: nbval must run it"
+        elif b.cell_type == "code":
+            assert b.outputs == [] and b.execution_count is None, f"cell {index} keeps an output"
+            assert assignments.SKIP in _tags(b), f"cell {index} (from the first exercise on) must be tagged nbval-skip"
         if index == 1:
             assert b.source == anatomy.badge_row(assignments.learner_path_of(solution).relative_to(ROOT).as_posix())
         elif index in regions:
@@ -91,12 +104,40 @@ def test_learner_copy_keeps_everything_but_solutions_outputs_and_badges(solution
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
-def test_learner_copies_are_left_out_of_execution_but_pass_the_anatomy_checks(solution):
+def test_learner_copies_are_left_out_of_make_run_but_pass_the_anatomy_checks(solution):
     learner = assignments.learner_path_of(solution)
     assert runner.learner_copy(learner) and not runner.learner_copy(solution)
     assert learner not in runner.discover(ROOT) and solution in runner.discover(ROOT)
-    never_run = "was never executed (commit notebooks with their outputs)"  # by design: outputs are cleared
-    assert [p for p in anatomy.problems(learner, ROOT) if never_run not in p] == []
+    assert anatomy.problems(learner, ROOT) == []
+
+
+def test_outputs_before_the_first_exercise_are_kept_and_later_cells_skipped():
+    nb = _notebook(
+        new_code_cell("x = 2\nprint(x)", execution_count=1, metadata={"tags": ["parameters"]},
+                      outputs=[nbformat.v4.new_output("stream", text="2\n")]),
+        *copy.deepcopy(GOOD.cells[2:]))
+    nb.cells[5].metadata["tags"] = ["nbval-ignore-output"]
+    learner = assignments.learner_copy(nb, "course2_data/C2_W9_Assignment_Fake.ipynb")
+    assert learner.cells[2] == nb.cells[2]  # source, output, count and tags as in the solution
+    assert [(c.execution_count, c.outputs, _tags(c)) for c in learner.cells[4:] if c.cell_type == "code"] == [
+        (None, [], ["nbval-skip"]), (None, [], ["nbval-ignore-output", "nbval-skip"]), (None, [], ["nbval-skip"])]
+    assert [_tags(c) for c in learner.cells if c.cell_type == "markdown"] == [[], [], [], []]
+
+
+def test_nbval_skip_and_unrun_cells_pass_the_anatomy_checks_only_in_a_learner_copy(tmp_path, monkeypatch):
+    monkeypatch.setattr(env, "repo_root", lambda: tmp_path)
+    solution = _fake_repo(tmp_path, GOOD)
+    assert assignments.main([]) == 0
+    learner = solution.parent.parent / solution.name
+    assert not [p for p in anatomy.problems(learner, tmp_path) if "nbval-skip" in p or "never executed" in p]
+    nb = nbformat.read(learner, as_version=4)
+    nbformat.write(nb, tmp_path / "course2_data" / "C2_W9_Lab_1_Fake.ipynb")  # not a learner copy
+    found = anatomy.problems(tmp_path / "course2_data" / "C2_W9_Lab_1_Fake.ipynb", tmp_path)
+    assert "code cell 0 is tagged nbval-skip: every cell must run under nbval" in found
+    assert "code cell 0 was never executed (commit notebooks with their outputs)" in found
+    nb.cells[3].metadata["tags"] = []  # in a learner copy, an unrun cell without the tag is still a problem
+    nbformat.write(nb, learner)
+    assert "code cell 0 was never executed (commit notebooks with their outputs)" in anatomy.problems(learner, tmp_path)
 
 
 def test_stubs_name_the_exercise_and_keep_the_indent():
