@@ -7,14 +7,19 @@
 - At the end, no process started by the run may still be alive (servers, workers, kernels).
 - Each test's changes to the environment variables are undone, so no unit test can change what the notebook
   kernels started later inherit.
-- The assignments' learner copies are not collected by nbval (each stub raises by design); their
-  solutions in `solutions/` are, and tests/test_assignments.py checks each copy is what the generator makes.
+- The assignments' learner copies are collected by nbval like their solutions in `solutions/`: a copy runs up
+  to its first exercise and compares those outputs (the solution's); its cells from there on are tagged
+  `nbval-skip` (each stub raises by design). tests/test_assignments.py checks each copy is what the generator
+  (helpers/assignments.py) makes.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import psutil
@@ -53,14 +58,40 @@ def _restore_environment():
             os.environ[name] = value
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from helpers.runner import learner_copy
+def _live_children() -> dict[int, str]:
+    alive = {}
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                alive[child.pid] = " ".join(child.cmdline())[:150]
+        except psutil.NoSuchProcess:
+            continue
+    return alive
 
-    # Learner copies are not run (each stub raises by design; their solutions are).
-    copies = {id(item) for item in items if item.path.suffix == ".ipynb" and learner_copy(item.path)}
-    if copies:
-        config.hook.pytest_deselected(items=[item for item in items if id(item) in copies])
-        items[:] = [item for item in items if id(item) not in copies]
+
+@pytest.fixture
+def no_leftovers():
+    """Fails the test if a process it started (a server, a worker) is still alive when it ends."""
+    before = set(_live_children())
+    yield
+    time.sleep(0.1)  # a process stopped at the very end may take a moment to be reaped
+    left = {pid: command for pid, command in _live_children().items() if pid not in before}
+    assert not left, f"processes left running: {list(left.values())}"
+
+
+@pytest.fixture
+def heavy_imports():
+    """``heavy_imports(module, names)``: which of ``names`` a fresh interpreter has loaded after importing
+    ``module`` (a helpers module must import its heavy libraries lazily, inside the functions that use them)."""
+    def check(module: str, names: tuple[str, ...]) -> list[str]:
+        code = f"import sys, {module}; print(' '.join(m for m in {tuple(names)!r} if m in sys.modules))"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        return out.split()
+
+    return check
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid:
             item.add_marker(pytest.mark.notebooks)

@@ -112,6 +112,13 @@ def _metadata(artifact_or_metadata: Any) -> Mapping[str, Any]:
     return metadata
 
 
+def _logged(artifact_or_metadata: Any, key: str, what: str, call: str) -> Any:
+    value = _metadata(artifact_or_metadata).get(key)
+    if not value:
+        raise ValueError(f"no {what} in this artifact's metadata; the component must call metrics.{call}")
+    return value
+
+
 def confusion_matrix_frame(artifact_or_metadata: Any) -> pd.DataFrame:
     """The confusion matrix a component logged with ``ClassificationMetrics.log_confusion_matrix``, as a
     table: rows are the true classes, columns the predicted ones, cells are counts.
@@ -124,10 +131,8 @@ def confusion_matrix_frame(artifact_or_metadata: Any) -> pd.DataFrame:
     """
     import pandas as pd
 
-    matrix = _metadata(artifact_or_metadata).get("confusionMatrix")
-    if not matrix:
-        raise ValueError("no confusion matrix in this artifact's metadata; the component must call "
-                         "metrics.log_confusion_matrix(categories, matrix)")
+    matrix = _logged(artifact_or_metadata, "confusionMatrix", "confusion matrix",
+                     "log_confusion_matrix(categories, matrix)")
     labels = [spec["displayName"] for spec in matrix["annotationSpecs"]]
     rows = [[int(v) for v in row["row"]] for row in matrix["rows"]]
     frame = pd.DataFrame(rows, index=labels, columns=labels)
@@ -147,10 +152,7 @@ def roc_frame(artifact_or_metadata: Any) -> pd.DataFrame:
     """
     import pandas as pd
 
-    points = _metadata(artifact_or_metadata).get("confidenceMetrics")
-    if not points:
-        raise ValueError("no ROC curve in this artifact's metadata; the component must call "
-                         "metrics.log_roc_curve(fpr, tpr, thresholds)")
+    points = _logged(artifact_or_metadata, "confidenceMetrics", "ROC curve", "log_roc_curve(fpr, tpr, thresholds)")
     return pd.DataFrame({
         "threshold": [p["confidenceThreshold"] for p in points],
         "false_positive_rate": [p["falsePositiveRate"] for p in points],

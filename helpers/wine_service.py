@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from helpers.serving import BodyLimitMiddleware
+from helpers.serving import BodyLimitMiddleware, JSONGuardMiddleware
 
 
 def _limit(name: str, default: int) -> int:
@@ -147,122 +146,9 @@ def predict_batch(batch: WineBatch, request: Request) -> dict:
     return {"predictions": [int(p) for p in predictions]}
 
 
-# --- refusing hostile bodies before they are parsed ------------------------------------------------
-
-_TOKENS = re.compile(rb'[\[\]{}",\\]')
-_STRING = re.compile(rb'"[^"]*"')  # a string without escapes: linear, it cannot backtrack past a quote
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def scan_json(body: bytes, max_depth: int, max_values: int) -> str | None:
-    """Why ``body`` is refused (nesting deeper than ``max_depth``, more than ``max_values`` values), or None.
-
-    A scan of the raw bytes, without parsing them (brackets and commas inside strings do not count), that
-    stops at the first limit passed; json.loads and pydantic then never see a body that would cost them
-    dearly. Values are counted by their separating commas.
-
-    Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
-    """
-    if not isinstance(body, (bytes, bytearray)):
-        raise TypeError(f"body must be bytes, got {type(body).__name__}")
-    too_deep = f"JSON nested deeper than the limit of {max_depth} levels; send a flat batch"
-    too_many = f"JSON with more than the limit of {max_values} values; send at most {MAX_BATCH} wines per batch"
-    if b"\\" in body:  # escaped characters in strings: the careful scan, token by token
-        return _scan_escaped(bytes(body), max_depth, max_values, too_deep, too_many)
-    outside = _STRING.sub(b'""', body)  # drop the strings' contents (C speed)
-    if outside.count(b",") + 1 > max_values:
-        return too_many
-    depth = 0
-    for byte in outside.translate(None, _NOT_BRACKETS):  # only the brackets are left
-        depth += 1 if byte in b"[{" else -1
-        if depth > max_depth:
-            return too_deep
-    return None
-
-
-def _scan_escaped(body: bytes, max_depth: int, max_values: int, too_deep: str, too_many: str) -> str | None:
-    depth, values, in_string, skip = 0, 1, False, -1
-    for match in _TOKENS.finditer(body):
-        position, token = match.start(), match.group()
-        if position < skip:
-            continue  # the character after a backslash in a string
-        if in_string:
-            if token == b"\\":
-                skip = position + 2
-            elif token == b'"':
-                in_string = False
-        elif token == b'"':
-            in_string = True
-        elif token in (b"[", b"{"):
-            depth += 1
-            if depth > max_depth:
-                return too_deep
-        elif token in (b"]", b"}"):
-            depth -= 1
-        elif token == b",":
-            values += 1
-            if values > max_values:
-                return too_many
-    return None
-
-
-class JSONGuardMiddleware:
-    """ASGI middleware: a request with a body must be JSON (else 415), within ``max_depth`` levels of
-    nesting and ``max_values`` values (else 400), checked on the raw bytes before anything parses them.
-
-    Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
-    """
-
-    def __init__(self, app: Callable, max_depth: int = MAX_DEPTH, max_values: int = MAX_VALUES) -> None:
-        for name, value in (("max_depth", max_depth), ("max_values", max_values)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        self.app, self.max_depth, self.max_values = app, max_depth, max_values
-
-    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
-                       send: Callable[[dict], Awaitable[None]]) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
-            await self.app(scope, receive, send)
-            return
-        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode("latin-1")
-        if content_type.split(";")[0].strip().lower() != "application/json":
-            shown = content_type[:60] or "none"
-            await _answer(send, 415, f"the body must be JSON (Content-Type: application/json), got {shown!r}")
-            return
-        chunks = []
-        while True:  # the body is already bounded by BodyLimitMiddleware, which runs first
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        problem = scan_json(body, self.max_depth, self.max_values)
-        if problem:
-            await _answer(send, 400, problem)
-            return
-        replayed = False
-
-        async def replay() -> dict:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-
-async def _answer(send: Callable[[dict], Awaitable[None]], status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-
-
 # the last middleware added runs first: the size limit, then the JSON checks, then FastAPI
-app.add_middleware(JSONGuardMiddleware, max_depth=MAX_DEPTH, max_values=MAX_VALUES)
+app.add_middleware(JSONGuardMiddleware, max_depth=MAX_DEPTH, max_values=MAX_VALUES,
+                   advice=f"send at most {MAX_BATCH} wines per batch")
 app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
 
 
@@ -295,7 +181,8 @@ def docker_context(folder: str | os.PathLike, model_path: str | os.PathLike) -> 
 
     The folder gets the ``Dockerfile``, a ``requirements.txt`` pinned to the versions running here (the
     model was pickled by this scikit-learn: the image must load it with the same version), this module with
-    ``helpers/serving.py``, and the model. Nothing is built: run ``docker build`` where Docker runs.
+    the ``helpers/serving/`` package it imports, and the model. Nothing is built: run ``docker build`` where
+    Docker runs.
 
     Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
     """
@@ -316,11 +203,12 @@ def docker_context(folder: str | os.PathLike, model_path: str | os.PathLike) -> 
     (folder / "requirements.txt").write_text("\n".join(pins) + "\n")
     here = Path(__file__).parent
     (folder / "helpers" / "__init__.py").write_text('"""The parts of the helpers package the wine service needs."""\n')
-    for name in ("serving.py", "wine_service.py"):
-        shutil.copyfile(here / name, folder / "helpers" / name)
+    shutil.copyfile(here / "wine_service.py", folder / "helpers" / "wine_service.py")
+    shutil.copytree(here / "serving", folder / "helpers" / "serving", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(model_path, folder / "model" / "wine.joblib")
     return {"Dockerfile": "the recipe of the image", "requirements.txt": ", ".join(pins),
-            "helpers/": "__init__.py, serving.py, wine_service.py (the app)", "model/wine.joblib": "the model"}
+            "helpers/": "__init__.py, serving/, wine_service.py (the app)", "model/wine.joblib": "the model"}
 
 
 def dockerfile_facts(text: str) -> dict:

@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.serving import HOST, free_port, log_tail, port_in_use, stop
+from helpers.serving import HOST, ChildProcess, free_port, port_in_use, stop
 
 __all__ = ["WorkerError", "Worker", "cluster_spec", "tf_config", "start_workers", "wait", "clean_log"]
 
@@ -48,8 +48,9 @@ class WorkerError(RuntimeError):
 
 
 @dataclass
-class Worker:
-    """One running worker: its index in the cluster, its address, its process and its log file.
+class Worker(ChildProcess):
+    """One running worker: its index in the cluster, its address, its process and its log file;
+    ``running``, ``returncode`` and ``log()`` as for a server (``helpers.serving.ChildProcess``).
 
     Introduced in course3_modeling/C3_W3_Lab_1_Distributed_Training.ipynb.
     """
@@ -58,20 +59,6 @@ class Worker:
     address: str
     log_path: Path
     process: subprocess.Popen = field(repr=False)
-
-    @property
-    def running(self) -> bool:
-        """True while the worker's process is alive."""
-        return self.process.poll() is None
-
-    @property
-    def returncode(self) -> int | None:
-        """The exit code once the worker has stopped (negative: killed by that signal), else None."""
-        return self.process.poll()
-
-    def log(self, lines: int | None = None) -> str:
-        """The worker's output (stdout and stderr); with ``lines``, only the last ones."""
-        return log_tail(self.log_path, lines)
 
 
 def _check_count(n_workers: object) -> None:

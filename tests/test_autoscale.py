@@ -34,19 +34,6 @@ raise RuntimeError("planted by the test: the model is missing")
 """
 
 
-def _children() -> list[psutil.Process]:
-    return [p for p in psutil.Process().children(recursive=True) if p.is_running()
-            and p.status() != psutil.STATUS_ZOMBIE]
-
-
-@pytest.fixture
-def no_leftovers():
-    before = {p.pid for p in _children()}
-    yield
-    left = [p for p in _children() if p.pid not in before]
-    assert not left, f"processes left running: {[' '.join(p.cmdline()) for p in left]}"
-
-
 # --- the rule ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("current", "utilization", "expected"), [

@@ -50,19 +50,6 @@ def _write(folder: Path, name: str, source: str) -> Path:
     return path
 
 
-def _children() -> list[psutil.Process]:
-    return [p for p in psutil.Process().children(recursive=True) if p.is_running()
-            and p.status() != psutil.STATUS_ZOMBIE]
-
-
-@pytest.fixture
-def no_leftovers():
-    before = {p.pid for p in _children()}
-    yield
-    left = [p for p in _children() if p.pid not in before]
-    assert not left, f"processes left running: {[' '.join(p.cmdline()) for p in left]}"
-
-
 # --- ports -------------------------------------------------------------------------------------------
 
 def test_free_port_is_bindable():
@@ -395,6 +382,63 @@ def test_body_limit_lets_other_scopes_through():
 def test_body_limit_rejects_bad_arguments(args, error, match):
     with pytest.raises(error, match=match):
         serving.BodyLimitMiddleware(*args)
+
+
+# --- JSONGuardMiddleware and scan_json ---------------------------------------------------------------
+
+JSON = [(b"content-type", b"application/json")]
+
+
+def test_json_guard_passes_json_within_the_limits_and_replays_it():
+    middleware = serving.JSONGuardMiddleware(_echo, max_depth=3, max_values=10)
+    assert _call(middleware, JSON, [b"{\"batches\": ", b"[[1, 2], [3, 4]]}"]) == (200, b"29", 2, True)
+    charset = [(b"content-type", b"application/json; charset=utf-8")]
+    assert _call(middleware, charset, [b"[1]"]) == (200, b"3", 1, True)
+
+
+def test_json_guard_refuses_what_is_not_json_unread():
+    middleware = serving.JSONGuardMiddleware(_echo, max_depth=3, max_values=10)
+    for headers in ([], [(b"content-type", b"text/plain")]):
+        status, body, read, app_ran = _call(middleware, headers, [b"[1]"])
+        assert (status, read, app_ran) == (415, 0, False)
+        assert "the body must be JSON (Content-Type: application/json)" in json.loads(body)["detail"]
+
+
+def test_json_guard_refuses_deep_or_wide_json_before_the_app_parses_it():
+    middleware = serving.JSONGuardMiddleware(_echo, max_depth=3, max_values=10, advice="send at most 2 rows")
+    status, body, _, app_ran = _call(middleware, JSON, [b"[[[[1]]]]"])
+    assert (status, app_ran) == (400, False) and "deeper than the limit of 3 levels" in json.loads(body)["detail"]
+    status, body, _, app_ran = _call(middleware, JSON, [b"[" + b"0," * 20 + b"0]"])
+    assert (status, app_ran) == (400, False)
+    assert json.loads(body)["detail"] == "JSON with more than the limit of 10 values; send at most 2 rows"
+
+
+def test_scan_json_counts_depth_and_values_outside_strings() -> None:
+    scan = serving.scan_json
+    assert scan(json.dumps({"batches": [[1.5] * 13] * 10}).encode(), 8, 1000) is None
+    assert "deeper than the limit of 3" in scan(b"[[[[1]]]]", 3, 100)
+    assert "more than the limit of 5 values" in scan(b"[1,2,3,4,5,6]", 8, 5)
+    assert scan(b'{"a": "[[[[[[[[[[,,,,,,,,,,"}', 2, 2) is None  # brackets and commas in a string
+    assert scan(b'["a\\"[[[[[[", 1]', 2, 5) is None  # an escaped quote does not end the string
+    assert scan(b'["a\\\\", [[[[1]]]]]', 3, 5) is not None  # an escaped backslash does
+    assert scan(b"", 1, 1) is None
+
+
+def test_scan_json_is_linear_on_adversarial_strings() -> None:
+    import time
+
+    start = time.perf_counter()
+    serving.scan_json(b'"' + b'\\"' * 50_000, 8, 100)
+    assert time.perf_counter() - start < 2
+
+
+def test_json_guard_bad_arguments_name_the_problem() -> None:
+    with pytest.raises(TypeError, match="body must be bytes"):
+        serving.scan_json("[1]", 8, 10)
+    with pytest.raises(ValueError, match="max_depth must be a positive int"):
+        serving.JSONGuardMiddleware(_echo, max_depth=0, max_values=10)
+    with pytest.raises(ValueError, match="max_values must be a positive int"):
+        serving.JSONGuardMiddleware(_echo, max_depth=8, max_values="10")
 
 
 # --- the lab's detector app, served for real ---------------------------------------------------------

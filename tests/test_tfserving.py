@@ -1,5 +1,5 @@
 """Tests of helpers.tfserving (config parsing, start/stop) and of the project's TF Serving REST server
-(helpers.tfserving_app, tfserving_json, tfserving_examples): every endpoint, TF Serving's bodies, codes and
+(helpers.tfserving: client, app, tensors, results, reload): every endpoint, TF Serving's bodies, codes and
 wording, and the refusals of hostile input. The models are tiny ``tf.Module`` SavedModels made here."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from helpers import serving, tfserving
-from helpers import tfserving_json as tj
-from helpers import tfserving_results as tr
-from helpers.tfserving_app import Limits
+from helpers.tfserving import results as tr
+from helpers.tfserving import tensors as tj
+from helpers.tfserving.app import Limits
 
 CONFIG = """
 model_config_list {
@@ -417,7 +417,7 @@ def test_model_server_rejects_bad_arguments(tmp_path, models):
 
 
 def test_engine_tensorflow_model_server_needs_the_binary(models, monkeypatch):
-    monkeypatch.setattr(tfserving, "find_model_server", lambda: None)
+    monkeypatch.setattr(tfserving.client, "find_model_server", lambda: None)
     with pytest.raises(FileNotFoundError, match="is not on PATH"):
         with tfserving.model_server("half_plus_two", models.base / "half_plus_two", engine="tensorflow_model_server"):
             pass
@@ -452,15 +452,12 @@ def test_json_mapping_without_a_server():
     assert tj.parse_request(b'{"instances": [NaN, Infinity]}', limits)["instances"][1] == float("inf")
 
 
-def test_the_app_checks_the_body_size_itself_without_the_middleware(monkeypatch):
+def test_the_app_checks_the_body_size_itself_without_the_middleware():
     import asyncio
 
-    from helpers import tfserving_app
+    from helpers.tfserving import app as tfserving_app
 
-    monkeypatch.delattr(serving, "BodyLimitMiddleware")
-    app = tfserving_app.create_app(limits=Limits(max_body_bytes=10))
-    assert isinstance(app, tfserving_app.TFServingApp)
-    app.registry = tfserving_app.Registry({}, {})
+    app = tfserving_app.TFServingApp(tfserving_app.Registry({}, {}), Limits(max_body_bytes=10))  # no middleware
     sent = []
 
     async def receive():
@@ -570,7 +567,7 @@ def test_poll_wait_seconds_is_checked(models, tmp_path):
 
 
 def test_poll_seconds_from_the_environment(monkeypatch):
-    from helpers import tfserving_reload
+    from helpers.tfserving import reload as tfserving_reload
 
     monkeypatch.delenv(tfserving_reload.POLL_ENV, raising=False)
     assert tfserving_reload.poll_seconds() is None
@@ -584,8 +581,8 @@ def test_poll_seconds_from_the_environment(monkeypatch):
 
 
 def test_reload_registry_reuses_loaded_versions(models):
-    from helpers import tfserving_reload
-    from helpers.tfserving_app import load_registry
+    from helpers.tfserving import reload as tfserving_reload
+    from helpers.tfserving.app import load_registry
 
     def parsed(versions, **labels):
         return tfserving.parse_model_config(_config(models.base, versions, **labels))

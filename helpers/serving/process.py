@@ -1,21 +1,6 @@
-"""Start a web app as a real ``uvicorn`` process on 127.0.0.1, wait until it answers, and always stop it.
+"""Servers as real processes: start a uvicorn app on 127.0.0.1, wait until it answers, always stop it.
 
-    from helpers import serving
-
-    with serving.serve("app:app", app_dir=OUT, log_path=OUT / "server.log") as server:
-        requests.get(server.url + "/")
-
-The server runs in its own process, as it would in production, so the notebook's kernel stays free to act
-as the client. Its output goes to a log file, not to the notebook. Leaving the ``with`` block, normally or
-through an exception, stops the process by its own id (SIGTERM, then SIGKILL if it does not exit).
-
-Every service of the project refuses what would take it down before doing any work:
-
-    app.add_middleware(serving.BodyLimitMiddleware, max_bytes=5_000_000)   # 413 above 5 MB, streamed or not
-    width, height = serving.check_image_pixels(data, max_pixels=25_000_000)  # reads the header only
-
-``check_image_pixels`` raises ``RequestRejected`` (a ``ValueError``) whose ``status_code`` is the answer to
-give: 413 for too many pixels, 415 for bytes that are no image, 400 for an empty upload.
+Re-exported by ``helpers.serving``; see its docstring.
 """
 
 from __future__ import annotations
@@ -24,17 +9,14 @@ import atexit
 import contextlib
 import errno
 import functools
-import io
-import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,8 +33,35 @@ class ServerError(RuntimeError):
         return [f"ServerError: {self}"]
 
 
+class ChildProcess:
+    """What a started process offers, whatever it runs: ``running``, ``returncode`` and its ``log()``.
+
+    A base for the dataclasses that hold a ``process`` (``subprocess.Popen``) and its ``log_path``:
+    ``Server`` here, ``helpers.workers.Worker``.
+
+    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
+    """
+
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def running(self) -> bool:
+        """True while the process is alive."""
+        return self.process.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """The process's exit code once it has stopped (negative: killed by that signal), else None."""
+        return self.process.poll()
+
+    def log(self, lines: int | None = None) -> str:
+        """The process's output (its stdout and stderr); with ``lines``, only the last ones."""
+        return log_tail(self.log_path, lines)
+
+
 @dataclass
-class Server:
+class Server(ChildProcess):
     """A running server: where it listens, its process and its log file.
 
     Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
@@ -62,20 +71,6 @@ class Server:
     port: int
     log_path: Path
     process: subprocess.Popen = field(repr=False)
-
-    @property
-    def running(self) -> bool:
-        """True while the server's process is alive."""
-        return self.process.poll() is None
-
-    @property
-    def returncode(self) -> int | None:
-        """The process's exit code once it has stopped (negative: killed by that signal), else None."""
-        return self.process.poll()
-
-    def log(self, lines: int | None = None) -> str:
-        """The server's log (its stdout and stderr); with ``lines``, only the last ones."""
-        return log_tail(self.log_path, lines)
 
 
 def log_tail(path: Path, lines: int | None = 20) -> str:
@@ -249,165 +244,3 @@ def _start(app: str, app_dir: Path, port: int, log_path: Path, env: dict[str, st
     with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=child_env)
-
-
-# --- refusing hostile requests before any work -------------------------------------------------------
-
-Scope = dict
-Message = dict
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
-
-
-class RequestRejected(ValueError):
-    """A request a service refuses before doing any work; ``status_code`` is the HTTP status to answer.
-
-    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
-    """
-
-    def __init__(self, message: str, status_code: int = 400) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-
-
-class ImageTooLarge(RequestRejected):
-    """An image whose header declares more pixels than the limit (answer 413).
-
-    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
-    """
-
-    def __init__(self, width: int, height: int, max_pixels: int) -> None:
-        super().__init__(
-            f"the image is {width:,} x {height:,} = {width * height:,} pixels, over the limit of "
-            f"{max_pixels:,} pixels; send a smaller image (resize it first)", 413)
-        self.width, self.height, self.max_pixels = width, height, max_pixels
-
-
-class ImageUnreadable(RequestRejected):
-    """Bytes that are not an image Pillow can identify (answer 415).
-
-    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
-    """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"not an image Pillow can identify ({reason}); send a PNG, JPEG, GIF, BMP, TIFF or "
-                         "WebP file", 415)
-
-
-def _check_positive_int(name: str, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
-_PIL_LOCK = threading.Lock()
-
-
-def check_image_pixels(data: bytes, max_pixels: int) -> tuple[int, int]:
-    """The ``(width, height)`` an encoded image declares, read from its header without decoding it.
-
-    Raises:
-        TypeError: ``data`` is not bytes.
-        ValueError: ``max_pixels`` is not a positive int.
-        RequestRejected: empty ``data`` (status 400); ``ImageUnreadable`` (415) for bytes Pillow cannot
-            identify; ``ImageTooLarge`` (413) when width x height is over ``max_pixels``. A 400 KB PNG can
-            declare 20,000 x 20,000 pixels, which would take 1.2 GB once decoded in colour.
-
-    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
-    """
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"data must be the image's bytes, got {type(data).__name__}")
-    _check_positive_int("max_pixels", max_pixels)
-    if not len(data):
-        raise RequestRejected("the upload is empty; send an image file", 400)
-    from PIL import Image, UnidentifiedImageError
-
-    # Pillow's own guard (Image.MAX_IMAGE_PIXELS) raises on huge images without saying their size; ours
-    # replaces it for this header read only. Image.open reads the header and decodes nothing.
-    with _PIL_LOCK:
-        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-        try:
-            with Image.open(io.BytesIO(bytes(data))) as image:
-                width, height = image.size
-        except UnidentifiedImageError:
-            raise ImageUnreadable("its first bytes match no image format") from None
-        except Exception as exc:  # the OSError, SyntaxError, ValueError ... of a broken header
-            raise ImageUnreadable(f"a broken header: {exc}"[:200]) from None
-        finally:
-            Image.MAX_IMAGE_PIXELS = saved
-    if width * height > max_pixels:
-        raise ImageTooLarge(width, height, max_pixels)
-    return width, height
-
-
-class BodyLimitMiddleware:
-    """ASGI middleware: answer 413 to a request body over ``max_bytes``, before the app sees the request.
-
-    A ``Content-Length`` over the limit is refused at once; a body without one (chunked upload) is counted
-    as it streams and refused as soon as it passes the limit, without reading further. A body within the
-    limit is read (at most ``max_bytes`` in memory) and handed to the app unchanged. The 413's JSON body is
-    ``{"detail": "request body over the limit of N bytes; send a smaller file/batch"}``.
-
-        app.add_middleware(BodyLimitMiddleware, max_bytes=5_000_000)   # FastAPI / Starlette
-        app = BodyLimitMiddleware(app, max_bytes=5_000_000)            # any ASGI app
-
-    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        if not callable(app):
-            raise TypeError(f"app must be an ASGI application (a callable), got {type(app).__name__}")
-        _check_positive_int("max_bytes", max_bytes)
-        self.app = app
-        self.max_bytes = max_bytes
-
-    @property
-    def message(self) -> str:
-        """The 413 answer's ``detail``."""
-        return f"request body over the limit of {self.max_bytes} bytes; send a smaller file/batch"
-
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
-                       send: Callable[[Message], Awaitable[None]]) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = [value for name, value in scope.get("headers", []) if name.lower() == b"content-length"]
-        if declared:
-            try:
-                length = int(declared[0])
-            except ValueError:
-                length = -1
-            if length < 0:
-                await _send_json(send, 400, "the Content-Length header must be a whole number of bytes")
-                return
-            if length > self.max_bytes:
-                await _send_json(send, 413, self.message)
-                return
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return  # the client left: nobody to answer
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await _send_json(send, 413, self.message)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-
-        await self.app(scope, replay, send)
-
-
-async def _send_json(send: Callable[[Message], Awaitable[None]], status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})

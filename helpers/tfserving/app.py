@@ -6,7 +6,7 @@ It reads the binary's arguments from the environment (``TFSERVING_MODEL_NAME`` w
 start-up, and answers the endpoints of TF Serving's RESTful API with its bodies, HTTP codes and error
 wording (``/v1/models/NAME[/versions/N|/labels/L]``, ``.../metadata``, ``...:predict|classify|regress``).
 With ``TFSERVING_MODEL_CONFIG_FILE_POLL_WAIT_SECONDS`` it re-reads its config file while it runs
-(``helpers.tfserving_reload``): labels move and versions load or unload without a restart.
+(``helpers.tfserving.reload``): labels move and versions load or unload without a restart.
 Before any heavy work it refuses what could take it down: a body over ``TFSERVING_MAX_BODY_BYTES`` (413, by
 ``helpers.serving.BodyLimitMiddleware``),
 a content type that is not JSON (415), JSON nested deeper than ``TFSERVING_MAX_DEPTH`` or with more than
@@ -25,10 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers import tfserving_json as tj
-from helpers import tfserving_reload as tr
-from helpers import tfserving_results as tx
-from helpers.tfserving_reload import configs_from_env
+from helpers.tfserving import reload as tr
+from helpers.tfserving import results as tx
+from helpers.tfserving import tensors as tj
+from helpers.tfserving.reload import configs_from_env
 
 log = logging.getLogger("uvicorn.error")
 
@@ -144,7 +144,7 @@ def load_registry(configs: list, reuse: dict | None = None) -> Registry:
     import tensorflow as tf
     from tensorflow.core.protobuf import saved_model_pb2
 
-    from helpers.tfserving import model_versions
+    from helpers.tfserving.client import model_versions
 
     models: dict[str, dict[int, Servable]] = {}
     labels: dict[str, dict[str, int]] = {}
@@ -195,7 +195,7 @@ class TFServingApp:
         self.registry = registry
         self.limits = limits or Limits()
         self.in_flight = 0
-        self.poller = None  # the task re-reading the model config file (helpers.tfserving_reload)
+        self.poller = None  # the task re-reading the model config file (helpers.tfserving.reload)
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="predict")
 
     async def __call__(self, scope, receive, send) -> None:
@@ -304,7 +304,7 @@ def metadata_json(name: str, version: int, signature_defs: dict) -> dict:
 
     Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
     """
-    from helpers.tfserving_json import DTYPES
+    from helpers.tfserving.tensors import DTYPES
 
     def tensor_info(info) -> dict:
         shape = info.tensor_shape
@@ -385,17 +385,14 @@ def create_app(registry: Registry | None = None, limits: Limits | None = None):
     Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
     """
     limits = limits or Limits.from_env()
-    inner = TFServingApp(registry, limits)
-    try:
-        from helpers.serving import BodyLimitMiddleware
-    except ImportError:  # an older helpers.serving: TFServingApp checks the size itself
-        return inner
-    return TFServingErrors(BodyLimitMiddleware(inner, max_bytes=limits.max_body_bytes))
+    from helpers.serving import BodyLimitMiddleware
+
+    return TFServingErrors(BodyLimitMiddleware(TFServingApp(registry, limits), max_bytes=limits.max_body_bytes))
 
 
 app = create_app()
 
-if __name__ == "__main__":  # pragma: no cover - run by hand: python -m helpers.tfserving_app PORT
+if __name__ == "__main__":  # pragma: no cover - run by hand: python -m helpers.tfserving.app PORT
     import sys
 
     import uvicorn

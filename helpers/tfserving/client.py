@@ -1,17 +1,6 @@
-"""Serve SavedModels over TensorFlow Serving's REST API: the real ``tensorflow_model_server`` when it is
-installed, else this project's own server that speaks the same API (``helpers.tfserving_app``).
+"""Start and stop a model server (``model_server``) and read TF Serving's model config files.
 
-    from helpers import tfserving
-
-    with tfserving.model_server(model_name="fashion_mnist", model_base_path=MODELS) as server:
-        requests.post(server.url + "/v1/models/fashion_mnist:predict", json={"instances": images})
-
-Both servers take the same arguments as the binary: ``--model_name`` with ``--model_base_path`` (a folder
-of numbered version folders, the newest served), or ``--model_config_file`` (TF Serving's text-protobuf
-``model_config_list``, several models, version policies and ``version_labels``), re-read while serving
-with ``--model_config_file_poll_wait_seconds`` (``poll_wait_seconds=``). Either runs as its own
-process on 127.0.0.1 on a free port, is waited for with a health check, and is stopped by its process id.
-Nothing here imports TensorFlow.
+Re-exported by ``helpers.tfserving``; see its docstring. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -30,7 +19,7 @@ from pathlib import Path
 from helpers import serving
 
 BINARY = "tensorflow_model_server"
-APP = "helpers.tfserving_app:app"
+APP = "helpers.tfserving.app:app"
 ENGINES = ("auto", "tensorflow_model_server", "helpers")
 
 

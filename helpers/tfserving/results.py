@@ -1,4 +1,4 @@
-"""The answers of this project's model server (``helpers.tfserving_app``), and its classify/regress requests.
+"""The answers of this project's model server (``helpers.tfserving.app``), and its classify/regress requests.
 
 ``:predict`` answers ``{"predictions": ...}`` (row request) or ``{"outputs": ...}`` (columnar), with floats in
 their shortest round-tripping form, ``NaN``/``Infinity`` tokens and ``{"b64": ...}`` for ``*_bytes`` outputs.
@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from helpers import tfserving_json as tj
+from helpers.tfserving import tensors as tj
 
 
 def _float_text(value: float, digits: int, kind) -> str:

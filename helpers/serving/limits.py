@@ -1,0 +1,281 @@
+"""Refuse what would take a service down, before any work: oversized bodies, hostile JSON, image bombs.
+
+Re-exported by ``helpers.serving``; see its docstring.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from collections.abc import Awaitable, Callable
+
+Scope = dict
+Message = dict
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+
+class RequestRejected(ValueError):
+    """A request a service refuses before doing any work; ``status_code`` is the HTTP status to answer.
+
+    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
+    """
+
+    def __init__(self, message: str, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class ImageTooLarge(RequestRejected):
+    """An image whose header declares more pixels than the limit (answer 413).
+
+    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
+    """
+
+    def __init__(self, width: int, height: int, max_pixels: int) -> None:
+        super().__init__(
+            f"the image is {width:,} x {height:,} = {width * height:,} pixels, over the limit of "
+            f"{max_pixels:,} pixels; send a smaller image (resize it first)", 413)
+        self.width, self.height, self.max_pixels = width, height, max_pixels
+
+
+class ImageUnreadable(RequestRejected):
+    """Bytes that are not an image Pillow can identify (answer 415).
+
+    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"not an image Pillow can identify ({reason}); send a PNG, JPEG, GIF, BMP, TIFF or "
+                         "WebP file", 415)
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+_PIL_LOCK = threading.Lock()
+
+
+def check_image_pixels(data: bytes, max_pixels: int) -> tuple[int, int]:
+    """The ``(width, height)`` an encoded image declares, read from its header without decoding it.
+
+    Raises:
+        TypeError: ``data`` is not bytes.
+        ValueError: ``max_pixels`` is not a positive int.
+        RequestRejected: empty ``data`` (status 400); ``ImageUnreadable`` (415) for bytes Pillow cannot
+            identify; ``ImageTooLarge`` (413) when width x height is over ``max_pixels``. A 400 KB PNG can
+            declare 20,000 x 20,000 pixels, which would take 1.2 GB once decoded in colour.
+
+    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be the image's bytes, got {type(data).__name__}")
+    _check_positive_int("max_pixels", max_pixels)
+    if not len(data):
+        raise RequestRejected("the upload is empty; send an image file", 400)
+    from PIL import Image, UnidentifiedImageError
+
+    # Pillow's own guard (Image.MAX_IMAGE_PIXELS) raises on huge images without saying their size; ours
+    # replaces it for this header read only. Image.open reads the header and decodes nothing.
+    with _PIL_LOCK:
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            with Image.open(io.BytesIO(bytes(data))) as image:
+                width, height = image.size
+        except UnidentifiedImageError:
+            raise ImageUnreadable("its first bytes match no image format") from None
+        except Exception as exc:  # the OSError, SyntaxError, ValueError ... of a broken header
+            raise ImageUnreadable(f"a broken header: {exc}"[:200]) from None
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+    if width * height > max_pixels:
+        raise ImageTooLarge(width, height, max_pixels)
+    return width, height
+
+
+class BodyLimitMiddleware:
+    """ASGI middleware: answer 413 to a request body over ``max_bytes``, before the app sees the request.
+
+    A ``Content-Length`` over the limit is refused at once; a body without one (chunked upload) is counted
+    as it streams and refused as soon as it passes the limit, without reading further. A body within the
+    limit is read (at most ``max_bytes`` in memory) and handed to the app unchanged. The 413's JSON body is
+    ``{"detail": "request body over the limit of N bytes; send a smaller file/batch"}``.
+
+        app.add_middleware(BodyLimitMiddleware, max_bytes=5_000_000)   # FastAPI / Starlette
+        app = BodyLimitMiddleware(app, max_bytes=5_000_000)            # any ASGI app
+
+    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        if not callable(app):
+            raise TypeError(f"app must be an ASGI application (a callable), got {type(app).__name__}")
+        _check_positive_int("max_bytes", max_bytes)
+        self.app = app
+        self.max_bytes = max_bytes
+
+    @property
+    def message(self) -> str:
+        """The 413 answer's ``detail``."""
+        return f"request body over the limit of {self.max_bytes} bytes; send a smaller file/batch"
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
+                       send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = [value for name, value in scope.get("headers", []) if name.lower() == b"content-length"]
+        if declared:
+            try:
+                length = int(declared[0])
+            except ValueError:
+                length = -1
+            if length < 0:
+                await _send_json(send, 400, "the Content-Length header must be a whole number of bytes")
+                return
+            if length > self.max_bytes:
+                await _send_json(send, 413, self.message)
+                return
+        body = await _read_body(receive, self.max_bytes)
+        if body is _TOO_LARGE:
+            await _send_json(send, 413, self.message)
+        elif body is not None:  # None: the client left, nobody to answer
+            await self.app(scope, _replay(body, receive), send)
+
+
+async def _send_json(send: Callable[[Message], Awaitable[None]], status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+_TOO_LARGE = b"<over the limit>"  # a marker: _read_body stopped reading at the limit
+
+
+async def _read_body(receive: Callable[[], Awaitable[Message]], limit: int | None = None) -> bytes | None:
+    """The request's whole body; ``None`` if the client left; ``_TOO_LARGE`` as soon as it passes ``limit``."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            return _TOO_LARGE
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Callable[[], Awaitable[Message]]) -> Callable[[], Awaitable[Message]]:
+    """A ``receive`` for the app that hands it the body already read, then defers to the real one."""
+    replayed = False
+
+    async def receive_again() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive_again
+
+
+# --- JSON that costs more to parse than it is worth ----------------------------------------------------
+
+_TOKENS = re.compile(rb'[\[\]{}",\\]')
+_STRING = re.compile(rb'"[^"]*"')  # a string without escapes: linear, it cannot backtrack past a quote
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def scan_json(body: bytes, max_depth: int, max_values: int, advice: str = "send a smaller batch") -> str | None:
+    """Why ``body`` is refused (nesting deeper than ``max_depth``, more than ``max_values`` values), or None.
+
+    A scan of the raw bytes, without parsing them (brackets and commas inside strings do not count), that
+    stops at the first limit passed; json.loads and pydantic then never see a body that would cost them
+    dearly. Values are counted by their separating commas. ``advice`` ends the too-many-values message.
+
+    Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
+    """
+    if not isinstance(body, (bytes, bytearray)):
+        raise TypeError(f"body must be bytes, got {type(body).__name__}")
+    too_deep = f"JSON nested deeper than the limit of {max_depth} levels; send a flat batch"
+    too_many = f"JSON with more than the limit of {max_values} values; {advice}"
+    if b"\\" in body:  # escaped characters in strings: the careful scan, token by token
+        return _scan_escaped(bytes(body), max_depth, max_values, too_deep, too_many)
+    outside = _STRING.sub(b'""', body)  # drop the strings' contents (C speed)
+    if outside.count(b",") + 1 > max_values:
+        return too_many
+    depth = 0
+    for byte in outside.translate(None, _NOT_BRACKETS):  # only the brackets are left
+        depth += 1 if byte in b"[{" else -1
+        if depth > max_depth:
+            return too_deep
+    return None
+
+
+def _scan_escaped(body: bytes, max_depth: int, max_values: int, too_deep: str, too_many: str) -> str | None:
+    depth, values, in_string, skip = 0, 1, False, -1
+    for match in _TOKENS.finditer(body):
+        position, token = match.start(), match.group()
+        if position < skip:
+            continue  # the character after a backslash in a string
+        if in_string:
+            if token == b"\\":
+                skip = position + 2
+            elif token == b'"':
+                in_string = False
+        elif token == b'"':
+            in_string = True
+        elif token in (b"[", b"{"):
+            depth += 1
+            if depth > max_depth:
+                return too_deep
+        elif token in (b"]", b"}"):
+            depth -= 1
+        elif token == b",":
+            values += 1
+            if values > max_values:
+                return too_many
+    return None
+
+
+class JSONGuardMiddleware:
+    """ASGI middleware: a request with a body must be JSON (else 415), within ``max_depth`` levels of
+    nesting and ``max_values`` values (else 400), checked on the raw bytes (``scan_json``) before anything
+    parses them. Add it before ``BodyLimitMiddleware`` (the last added runs first), which bounds the body.
+
+        app.add_middleware(JSONGuardMiddleware, max_depth=8, max_values=3_392)
+        app.add_middleware(BodyLimitMiddleware, max_bytes=100_000)
+
+    Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
+    """
+
+    def __init__(self, app: ASGIApp, max_depth: int, max_values: int, advice: str = "send a smaller batch") -> None:
+        _check_positive_int("max_depth", max_depth)
+        _check_positive_int("max_values", max_values)
+        self.app, self.max_depth, self.max_values, self.advice = app, max_depth, max_values, advice
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
+                       send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode("latin-1")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            shown = content_type[:60] or "none"
+            await _send_json(send, 415, f"the body must be JSON (Content-Type: application/json), got {shown!r}")
+            return
+        body = await _read_body(receive)
+        if body is None:
+            return
+        problem = scan_json(body, self.max_depth, self.max_values, self.advice)
+        if problem:
+            await _send_json(send, 400, problem)
+            return
+        await self.app(scope, _replay(body, receive), send)
