@@ -41,8 +41,7 @@ from prometheus_client import (
 )
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from helpers.serving import BodyLimitMiddleware
-from helpers.wine_service import JSONGuardMiddleware
+from helpers.serving import BodyLimitMiddleware, JSONGuardMiddleware
 
 MAX_BODY_BYTES = 4_096  # one person takes about 250 bytes
 MODEL_VERSION = os.environ.get("MONITOR_MODEL_VERSION", "v1")

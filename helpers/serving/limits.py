@@ -153,10 +153,10 @@ async def _send_json(send: Callable[[Message], Awaitable[None]], status: int, de
     await send({"type": "http.response.body", "body": body})
 
 
-_TOO_LARGE = b"<over the limit>"  # a marker: _read_body stopped reading at the limit
+_TOO_LARGE = object()  # a marker: _read_body stopped reading at the limit
 
 
-async def _read_body(receive: Callable[[], Awaitable[Message]], limit: int | None = None) -> bytes | None:
+async def _read_body(receive: Callable[[], Awaitable[Message]], limit: int | None = None) -> bytes | object | None:
     """The request's whole body; ``None`` if the client left; ``_TOO_LARGE`` as soon as it passes ``limit``."""
     chunks, size = [], 0
     while True:
