@@ -1,5 +1,5 @@
-"""Tests of helpers.autoscale (the HPA rule, CPU meter, local deployment), helpers.autoscale_proxy (the
-round-robin proxy), helpers.loadgen and helpers.manifests, used by
+"""Tests of helpers.autoscale (the HPA rule, local deployment), helpers.procstats (CPU meter, ports),
+helpers.autoscale_proxy (the round-robin proxy), helpers.loadgen and helpers.manifests, used by
 course4_deployment/C4_W2_Lab_3_Autoscaling.ipynb."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import psutil
 import pytest
 import requests
 
-from helpers import autoscale, autoscale_proxy, manifests
+from helpers import autoscale, autoscale_proxy, manifests, procstats
 from helpers.loadgen import LoadGenerator
 
 ECHO_APP = """
@@ -105,7 +105,7 @@ def test_hpa_without_limits_goes_straight_to_max_and_min():
 # --- measuring -----------------------------------------------------------------------------------------
 
 def test_cpu_meter_measures_a_busy_process_and_forgets_dead_ones():
-    meter = autoscale.CpuMeter()
+    meter = procstats.CpuMeter()
     me = psutil.Process().pid
     assert meter.sample([me]) == {}                       # the first sample is the starting point
     end = time.monotonic() + 0.3
@@ -122,31 +122,31 @@ def test_cpu_seconds_counts_every_thread_finer_than_a_clock_tick():
         while not stop.is_set():
             pass
 
-    before = autoscale.cpu_seconds(os.getpid())
+    before = procstats.cpu_seconds(os.getpid())
     worker = threading.Thread(target=spin)
     worker.start()
     time.sleep(0.3)
-    spent = autoscale.cpu_seconds(os.getpid()) - before   # read while the thread runs
+    spent = procstats.cpu_seconds(os.getpid()) - before   # read while the thread runs
     stop.set()
     worker.join()
     assert spent > 0.05   # the other thread's time is counted
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         time.sleep(0.5)  # past its start-up
-        first = autoscale.cpu_seconds(sleeper.pid)
+        first = procstats.cpu_seconds(sleeper.pid)
         time.sleep(1.0)
-        idle = autoscale.cpu_seconds(sleeper.pid) - first
+        idle = procstats.cpu_seconds(sleeper.pid) - first
         assert 0 <= idle < 0.005          # a sleeping process uses (almost) nothing: no 10 ms tick noise
     finally:
         sleeper.kill()
         sleeper.wait()
     with pytest.raises(ProcessLookupError):
-        autoscale.cpu_seconds(sleeper.pid)
+        procstats.cpu_seconds(sleeper.pid)
 
 
 def test_listening_ports_of_no_process_is_empty():
-    assert autoscale.listening_ports([]) == []
-    assert autoscale.listening_ports([999_999_999]) == []
+    assert procstats.listening_ports([]) == []
+    assert procstats.listening_ports([999_999_999]) == []
 
 
 # --- the proxy and the deployment ------------------------------------------------------------------------
