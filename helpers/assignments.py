@@ -31,6 +31,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from helpers.anatomy import _source
+
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"  # nbgrader's delimiters, written "### BEGIN SOLUTION"
 SKIP = "nbval-skip"  # nbval's tag: the cell is not executed (its stored output, none here, is not compared)
 EXERCISE = re.compile(r"^#{1,6}\s+Exercise\s+(\d+)\s*[:.]\s*(\S.*?)\s*$", re.MULTILINE)
@@ -38,11 +40,6 @@ EXERCISE = re.compile(r"^#{1,6}\s+Exercise\s+(\d+)\s*[:.]\s*(\S.*?)\s*$", re.MUL
 
 class MarkupError(ValueError):
     """A solution notebook whose solution markup cannot be turned into a learner copy."""
-
-
-def _source(cell: Any) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
 
 
 def exercises(nb: Any, name: str = "notebook") -> dict[int, tuple[int, str]]:

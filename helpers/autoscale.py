@@ -117,7 +117,7 @@ class HPA:
     tolerance: float = 0.1
     scale_down_window: float = 300.0
     scale_up_pods: int | None = None
-    _history: list[tuple[float, int]] = field(default_factory=list, repr=False)
+    _history: list[tuple[float, int]] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         _int("min_replicas", self.min_replicas, 1)
@@ -149,7 +149,6 @@ class HPA:
 
 # --- the proxy (the Service) -------------------------------------------------------------------------
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @dataclass
@@ -169,7 +168,7 @@ class Proxy:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.url + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"})
-        with _OPENER.open(request, timeout=10) as answer:
+        with serving.LOCAL_OPENER.open(request, timeout=10) as answer:
             return json.loads(answer.read())
 
     def set_backends(self, ports: list[int]) -> None:

@@ -33,9 +33,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from helpers.serving import BodyLimitMiddleware
+from helpers.serving import HOST, LOCAL_OPENER, BodyLimitMiddleware
 
-HOST = "127.0.0.1"
 MAX_BODY_BYTES = int(os.environ.get("PROXY_MAX_BODY_BYTES", "100000"))
 MAX_BACKENDS = 64
 TIMEOUT = 30.0
@@ -46,7 +45,6 @@ _lock = threading.Lock()
 _backends: list[int] = []
 _cycle = itertools.cycle([])
 _counts: collections.Counter = collections.Counter()
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an HTTP(S)_PROXY
 
 
 def parse_backends(body: bytes) -> list[int]:
@@ -77,7 +75,7 @@ def _forward(port: int, method: str, path: str, body: bytes, headers: dict[str, 
     request = urllib.request.Request(f"http://{HOST}:{port}{path}", data=body or None, headers=headers,
                                      method=method)
     try:
-        with _opener.open(request, timeout=TIMEOUT) as answer:
+        with LOCAL_OPENER.open(request, timeout=TIMEOUT) as answer:
             return answer.status, answer.read(), answer.headers.get("content-type", "application/json")
     except urllib.error.HTTPError as exc:  # a 4xx/5xx of the replica is an answer to pass on
         return exc.code, exc.read(), exc.headers.get("content-type", "application/json")

@@ -131,10 +131,8 @@ def sliced_metrics(
     import pandas as pd
     from fairlearn.metrics import MetricFrame
 
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"sliced_metrics needs a pandas DataFrame, got {type(data).__name__}")
-    if data.empty:
-        raise ValueError("sliced_metrics got an empty DataFrame (0 rows); evaluate on at least one example")
+    from helpers.data import require_columns
+
     if isinstance(metrics, str) or not metrics:
         raise ValueError(f"metrics must be a non-empty list of metric names, got {metrics!r}")
     unknown = [m for m in metrics if m not in METRICS]
@@ -145,10 +143,8 @@ def sliced_metrics(
     if isinstance(slices, str):
         slices = [slices]
     columns = [c for spec in slices for c in _slice_columns(spec)]
-    missing = [c for c in dict.fromkeys([label, score, *columns]) if c not in data.columns]
-    if missing:
-        raise KeyError(f"column(s) {missing} are not in the data; its columns are {list(data.columns)}. "
-                       "Check the slice, label and score names")
+    require_columns(data, dict.fromkeys([label, score, *columns]),
+                    "sliced_metrics (check the slice, label and score names)")
     if not set(pd.unique(data[label])) <= {0, 1}:
         found = sorted(map(str, pd.unique(data[label])))[:5]
         raise ValueError(f"the label column {label!r} must hold 0/1, got values such as {found}; map the "

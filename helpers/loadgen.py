@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from urllib.parse import urlsplit
 
 
 def _int(name: str, value: object, low: int) -> int:
@@ -41,7 +42,8 @@ class LoadGenerator:
 
     def __init__(self, url: str, payload: object, schedule: list[tuple[float, int]], max_clients: int = 32,
                  timeout: float = 10.0) -> None:
-        if not isinstance(url, str) or not url.startswith(("http://127.0.0.1", "http://localhost")):
+        if not isinstance(url, str) or urlsplit(url).scheme != "http" \
+                or urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
             raise ValueError(f"url must be a server on this machine (http://127.0.0.1:PORT/...), got {url!r}")
         if not isinstance(schedule, list) or not schedule:
             raise ValueError("schedule must be a non-empty list of (seconds, clients) phases")

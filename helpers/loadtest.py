@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from helpers.serving import log_tail
+
 MAX_USERS = 200        # simulated users in one run: a load test here stays small
 MAX_SECONDS = 600      # seconds of one run
 STARTUP_SECONDS = 60   # what Locust may take, beyond run_time, to start, stop and write its statistics
@@ -134,17 +136,18 @@ def run_locust(locustfile: str | os.PathLike, host: str, *, users: int, spawn_ra
         process.wait(timeout=run_time + STARTUP_SECONDS)
     except subprocess.TimeoutExpired:
         raise LoadTestError(f"Locust overran {run_time} s by more than {STARTUP_SECONDS} s and was stopped"
-                            f"\n--- {log_path.name} ---\n{_tail(log_path)}") from None
+                            f"\n--- {log_path.name} ---\n{log_tail(log_path, 15)}") from None
     finally:
         if process.poll() is None:  # stopped by its own id, never by name
             process.kill()
             process.wait()
     if process.returncode not in (0, 1):  # 1: the run had failed requests, which the stats show
-        raise LoadTestError(f"Locust exited with code {process.returncode}\n--- {log_path.name} ---\n{_tail(log_path)}")
+        raise LoadTestError(f"Locust exited with code {process.returncode}"
+                            f"\n--- {log_path.name} ---\n{log_tail(log_path, 15)}")
     try:
         return read_stats(stats_prefix)
     except FileNotFoundError:
-        raise LoadTestError(f"Locust wrote no statistics\n--- {log_path.name} ---\n{_tail(log_path)}") from None
+        raise LoadTestError(f"Locust wrote no statistics\n--- {log_path.name} ---\n{log_tail(log_path, 15)}") from None
 
 
 def read_stats(stats_prefix: str | os.PathLike) -> pd.DataFrame:
@@ -220,7 +223,3 @@ def percentile(histogram: dict[int, int], fraction: float) -> float:
     return float(min(histogram))
 
 
-def _tail(path: Path, lines: int = 15) -> str:
-    if not path.is_file():
-        return ""
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

@@ -202,6 +202,7 @@ def test_deployment_reports_a_replica_that_cannot_start(tmp_path, no_leftovers):
 
 @pytest.mark.parametrize(("url", "schedule", "message"), [
     ("http://192.0.2.1:80/", [(1, 1)], "a server on this machine"),
+    ("http://127.0.0.1.example.com/x", [(1, 1)], "a server on this machine"),  # not 127.0.0.1 at all
     ("http://127.0.0.1:8000/", [], "non-empty list"),
     ("http://127.0.0.1:8000/", [(1,)], r"\(seconds, clients\)"),
     ("http://127.0.0.1:8000/", [(0, 1)], "seconds must be a finite number above 0"),

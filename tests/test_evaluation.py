@@ -47,7 +47,7 @@ def test_sliced_metrics_threshold_changes_class_metrics_only(frame):
 
 
 def test_sliced_metrics_bad_input(frame):
-    with pytest.raises(KeyError, match=r"column\(s\) \['age'\] are not in the data"):
+    with pytest.raises(KeyError, match=r"needs the column\(s\) \['age'\], which the DataFrame lacks"):
         ev.sliced_metrics(frame, "label", "score", ["age"])
     with pytest.raises(KeyError, match=r"unknown metric name\(s\) \['f1'\]; known metrics"):
         ev.sliced_metrics(frame, "label", "score", ["sex"], ["accuracy", "f1"])

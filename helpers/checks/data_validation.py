@@ -280,18 +280,16 @@ def check_frozen_schema(path: Any, schema: Any) -> str:
 
     Introduced in course2_data/C2_W1_Assignment_Data_Validation.ipynb.
     """
-    from google.protobuf import text_format
-    from tensorflow_metadata.proto.v0 import schema_pb2
+    from helpers.pipeline import load_schema
 
     _schema(schema)
     path = Path(path)
-    if not path.is_file():
-        raise _Failed(f"there is no file {path.name!r} in the output folder",
-                      "tfdv.write_schema_text(schema, str(schema_file))")
-    frozen = schema_pb2.Schema()
     try:
-        text_format.Parse(path.read_text(), frozen)
-    except (text_format.ParseError, UnicodeDecodeError) as error:
+        frozen = load_schema(path)
+    except FileNotFoundError:
+        raise _Failed(f"there is no file {path.name!r} in the output folder",
+                      "tfdv.write_schema_text(schema, str(schema_file))") from None
+    except ValueError as error:
         raise _Failed(f"{path.name!r} is not a schema in text format ({str(error).splitlines()[0]})",
                       "write it with tfdv.write_schema_text, not str() or pickle") from None
     if frozen != schema:

@@ -7,13 +7,12 @@ PubChem's Compound_3D files the original lab downloads) and its MMFF94 energy; `
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import DataIntegrityError, read_vendored, register
+from . import DataIntegrityError, _sha256, read_vendored, register
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,7 +48,7 @@ def nci_sdf_path() -> Path:
     path = Path(RDConfig.RDDataDir) / "NCI" / "first_200.props.sdf"
     if not path.is_file():
         raise DataIntegrityError(f"{path.name} is missing from RDKit's data folder; {_INSTALL}")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != NCI_SDF_SHA256:
+    if _sha256(path.read_bytes()) != NCI_SDF_SHA256:
         raise DataIntegrityError(f"{path.name} in RDKit's data folder is not the expected copy (sha256 differs); "
                                  "reinstall rdkit (pip install --force-reinstall rdkit)")
     return path

@@ -33,6 +33,7 @@ from helpers.serving.limits import (
 )
 from helpers.serving.process import (
     HOST,
+    LOCAL_OPENER,
     ChildProcess,
     Server,
     ServerError,
@@ -44,6 +45,6 @@ from helpers.serving.process import (
     wait_until_healthy,
 )
 
-__all__ = ["HOST", "BodyLimitMiddleware", "ChildProcess", "ImageTooLarge", "ImageUnreadable", "JSONGuardMiddleware",
-           "RequestRejected", "Server", "ServerError", "check_image_pixels", "free_port", "log_tail", "port_in_use",
-           "scan_json", "serve", "stop", "wait_until_healthy"]
+__all__ = ["HOST", "LOCAL_OPENER", "BodyLimitMiddleware", "ChildProcess", "ImageTooLarge", "ImageUnreadable",
+           "JSONGuardMiddleware", "RequestRejected", "Server", "ServerError", "check_image_pixels", "free_port",
+           "log_tail", "port_in_use", "scan_json", "serve", "stop", "wait_until_healthy"]

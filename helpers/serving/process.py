@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HOST = "127.0.0.1"
+# every request the helpers make to a local server goes through this: never via an HTTP(S)_PROXY
+LOCAL_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class ServerError(RuntimeError):
@@ -129,12 +131,11 @@ def wait_until_healthy(url: str, timeout: float, process: subprocess.Popen | Non
     """
     deadline = time.monotonic() + timeout
     last = "no answer yet"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an HTTP(S)_PROXY
     while True:
         if process is not None and process.poll() is not None:
             raise ServerError(f"the server exited with code {process.returncode} before answering {url}")
         try:
-            with opener.open(url, timeout=min(2.0, max(timeout, 0.1))) as response:
+            with LOCAL_OPENER.open(url, timeout=min(2.0, max(timeout, 0.1))) as response:
                 if 200 <= response.status < 400:
                     return
                 last = f"HTTP {response.status}"

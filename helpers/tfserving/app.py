@@ -25,10 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers.serving import BodyLimitMiddleware
 from helpers.tfserving import reload as tr
 from helpers.tfserving import results as tx
 from helpers.tfserving import tensors as tj
-from helpers.tfserving.reload import configs_from_env
 
 log = logging.getLogger("uvicorn.error")
 
@@ -215,7 +215,7 @@ class TFServingApp:
                 try:
                     text = tr.config_text()  # before loading: a rewrite during the load is picked up
                     if self.registry is None:
-                        self.registry = load_registry(configs_from_env())
+                        self.registry = load_registry(tr.configs_from_env())
                     self.poller = tr.start_polling(self, text)
                 except Exception as exc:  # the message goes to the log, uvicorn exits
                     await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
@@ -385,8 +385,6 @@ def create_app(registry: Registry | None = None, limits: Limits | None = None):
     Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
     """
     limits = limits or Limits.from_env()
-    from helpers.serving import BodyLimitMiddleware
-
     return TFServingErrors(BodyLimitMiddleware(TFServingApp(registry, limits), max_bytes=limits.max_body_bytes))
 
 
