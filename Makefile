@@ -1,17 +1,18 @@
 # The README's commands. Every target creates the virtual environment on first use and reuses it
-# while requirements.txt is unchanged.
+# while requirements.txt and requirements-nodeps.txt are unchanged.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-LOCK := $(shell cat requirements.txt | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
+LOCK := $(shell cat requirements.txt requirements-nodeps.txt | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
 READY := $(VENV)/.ready-$(LOCK)
 
 .PHONY: venv run test lab static lint learner-copies bench clean
 
-$(READY):  # the lock's hash is in the name: a changed lock is a new target (file dates do not matter)
+$(READY):  # the locks' hash is in the name: a changed lock is a new target (file dates do not matter)
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-nodeps.txt
 	touch $@
 
 # The environment, with this checkout's helpers importable from any notebook folder (an editable install,

@@ -66,3 +66,36 @@ def test_pyproject_leaves_tensorflow_to_the_runtime():
     assert not names & {"tensorflow", "keras", "tensorflow-data-validation", "apache-beam"}
     for req in map(Requirement, project["optional-dependencies"]["tfx"]):
         assert req.marker is not None and "python_version" in str(req.marker), f"{req} needs a Python marker"
+
+
+# What `pip check` says about the packages of requirements-nodeps.txt, installed without their dependencies:
+# their pins that the locked stack deliberately does not meet. Anything else is a new conflict.
+KNOWN_PIP_CHECK = {
+    "fairness-indicators 0.47.0 requires tensorflow-hub, which is not installed.",
+    "fairness-indicators 0.47.0 requires witwidget, which is not installed.",
+    "tensorflow-model-analysis 0.47.1 requires tensorflow-estimator, which is not installed.",
+    "tensorflow-model-analysis 0.47.1 has requirement ipython<8,>=7, but you have ipython 9.18.1.",
+    "tensorflow-model-analysis 0.47.1 has requirement ipywidgets<8,>=7, but you have ipywidgets 8.1.9.",
+}
+
+
+def test_nodeps_file_is_exact_and_hashed():
+    lines = [line.split("#")[0].strip() for line in (ROOT / "requirements-nodeps.txt").read_text().splitlines()]
+    lines = [line for line in lines if line]
+    assert lines, "requirements-nodeps.txt lists nothing"
+    for line in lines:
+        assert re.fullmatch(r"[A-Za-z0-9_.\-]+==\S+ --hash=sha256:[0-9a-f]{64}", line), f"not an exact, hashed pin: {line!r}"
+        assert canonicalize_name(line.split("==")[0]) not in _lock(), f"{line} is also in requirements.txt"
+
+
+def test_pip_check_reports_only_the_known_nodeps_pins():
+    import subprocess
+    import sys
+
+    if subprocess.run([sys.executable, "-m", "pip", "show", "-q", "tensorflow-model-analysis"]).returncode:
+        import pytest
+        pytest.skip("requirements-nodeps.txt is not installed in this environment (not the locked one)")
+    out = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True).stdout
+    reported = {line.strip() for line in out.splitlines() if line.strip()}
+    assert reported == KNOWN_PIP_CHECK, (
+        f"pip check changed: new {sorted(reported - KNOWN_PIP_CHECK)}, gone {sorted(KNOWN_PIP_CHECK - reported)}")
