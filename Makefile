@@ -25,9 +25,10 @@ venv: $(READY)
 run: venv
 	$(BIN)/python -m helpers.runner $(ARGS)
 
-# The whole test suite: unit tests, static notebook checks, and nbval re-executing every notebook.
+# The whole test suite: unit tests, static notebook checks, and nbval re-executing every notebook, inside a
+# network namespace with only loopback where the system allows one (tests/run_offline.py says which).
 test: venv
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python tests/run_offline.py $(BIN)/python -m pytest $(ARGS)
 
 # Only the fast checks (lint, unit tests, static notebook checks; no notebook execution).
 static: venv
@@ -84,8 +85,9 @@ colab-venv: $(READY_COLAB)
 
 # Execute every notebook in the Colab-like profile; writes build/colab/report.md and report.json. The
 # labs that need the TFX libraries must stop in their Setup section (counted as needs-tfx); any other
-# error fails the target with the notebook's name and error. `-P` keeps the checkout off sys.path, so
-# the runner and the kernels use the installed distribution.
+# error fails the target with the notebook's name and error, and so does a process left running or a network
+# attempt. `-P` keeps the checkout off sys.path, so the runner and the kernels use the installed distribution;
+# the run is offline as `make test` is (a network namespace, the offline guard in every kernel).
 colab: colab-venv
-	$(BIN_COLAB)/python -P -m helpers.runner --profile colab --root . --build build/colab \
-	  --title "Colab-like profile (requirements-colab.txt)" $(ARGS)
+	$(PYTHON) tests/run_offline.py $(BIN_COLAB)/python -P -m helpers.runner --profile colab --root . \
+	  --build build/colab --offline-guard --title "Colab-like profile (requirements-colab.txt)" $(ARGS)

@@ -15,6 +15,10 @@ its TFX check (``helpers.env.MissingTFXLibraries``) has failed. ``colab`` (requi
 Colab-like runtime without them) expects that stop from the labs that need them: such a notebook is
 counted as ``needs-tfx``, not as a failure, provided it stopped in its Setup section (before its
 ``parameters`` cell), before any of the lab ran.
+
+After each notebook, a process it started that is still alive (a server, a worker) fails that notebook and is
+killed. With ``--offline-guard`` (as in `make colab`), every kernel loads the checkout's offline guard
+(``tests/offline_guard``), and a notebook whose processes tried to reach the network fails.
 """
 
 from __future__ import annotations
@@ -101,6 +105,68 @@ class _PeakMemory:
         self._thread.join()
 
 
+def adopt_orphans() -> None:
+    """Make this process the reaper of its orphaned descendants (Linux's child subreaper), so a server whose
+    parent (a notebook kernel) has exited is still found among this process's children, and stopped."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):  # not Linux: orphans go to init and are not seen
+        pass
+
+
+def _children() -> dict:
+    """This process's live descendants by pid."""
+    import psutil
+
+    alive = {}
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                alive[child.pid] = child
+        except psutil.NoSuchProcess:
+            continue
+    return alive
+
+
+def _leftovers(before: set[int], grace: float = 10.0) -> list[str]:
+    """Processes started since ``before`` was taken that are still alive after ``grace`` seconds (a kernel
+    shuts down within it); they are killed and described."""
+    import psutil
+
+    deadline = time.monotonic() + grace
+    while True:
+        alive = [child for pid, child in _children().items() if pid not in before]
+        if not alive or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    described = []
+    for child in alive:
+        try:
+            described.append(f"{child.pid} {' '.join(child.cmdline())[:120]}")
+            child.kill()
+            child.wait(10)
+        except (psutil.NoSuchProcess, psutil.TimeoutExpired):
+            continue
+    return described
+
+
+def offline_guard(root: Path) -> Path:
+    """Switch the offline guard on for every process started from here on (kernels and what they start):
+    the checkout's ``tests/offline_guard`` on PYTHONPATH, and a fresh log, whose path is returned."""
+    import tempfile
+
+    guard = root / "tests" / "offline_guard"
+    if not (guard / "sitecustomize.py").is_file():
+        raise FileNotFoundError(f"no offline guard at {guard}: --offline-guard needs the repository checkout")
+    log = Path(tempfile.mkdtemp(prefix="mlops-labs-net-")) / "connections.log"
+    log.touch()
+    os.environ["MLOPS_LABS_NETWORK_LOG"] = str(log)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(guard), os.environ.get("PYTHONPATH")) if p)
+    return log
+
+
 def _setup_cells(path: Path) -> int:
     """How many cells make up a notebook's Setup: those before its ``parameters`` cell (else its first
     two code cells: the bootstrap cell and the imports)."""
@@ -136,6 +202,8 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None,
     target = out_dir / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     status, error = "passed", ""
+    adopt_orphans()
+    before = set(_children())
     start = time.perf_counter()
     with _PeakMemory() as memory:
         try:
@@ -156,6 +224,14 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None,
         except Exception as exc:  # a kernel that died or timed out is a failure of that notebook, not of the run
             status, error = "failed", f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
+    left = _leftovers(before)
+    if left:
+        status, error = "failed", f"left running (now killed): {'; '.join(left)}" + (f"; {error}" if error else "")
+    log = os.environ.get("MLOPS_LABS_NETWORK_LOG")
+    attempts = Path(log).read_text() if log and Path(log).is_file() else ""
+    if attempts:
+        Path(log).write_text("")
+        status, error = "failed", f"tried to reach the network: {attempts.strip()[:300]}"
     return Result(rel.as_posix(), status, round(seconds, 1), round(memory.peak / 2**20), error[:500],
                   dict(parameters or {}))
 
@@ -240,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=None,
                         help="the repository checkout (default: the one holding helpers, else the current "
                              "folder); needed when helpers is installed as a package, as in `make colab`")
+    parser.add_argument("--offline-guard", action="store_true",
+                        help="load the checkout's offline guard into every kernel; a notebook whose processes "
+                             "try to reach the network fails")
     parser.add_argument("--list", action="store_true", help="list the notebooks and stop")
     parser.add_argument("--refresh", action="store_true",
                         help="re-execute the notebooks in place to update their stored outputs (no report)")
@@ -265,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"refreshed {nb.relative_to(root)} in {time.perf_counter() - start:.1f} s", flush=True)
         return 0
 
+    if args.offline_guard:
+        offline_guard(root)
     build = args.build or root / "build"
     params = _parse_parameters(args.parameters)
     results = []

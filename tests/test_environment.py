@@ -84,7 +84,8 @@ def test_nodeps_file_is_exact_and_hashed():
     lines = [line for line in lines if line]
     assert lines, "requirements-nodeps.txt lists nothing"
     for line in lines:
-        assert re.fullmatch(r"[A-Za-z0-9_.\-]+==\S+ --hash=sha256:[0-9a-f]{64}", line), f"not an exact, hashed pin: {line!r}"
+        assert re.fullmatch(r"[A-Za-z0-9_.\-]+==\S+ --hash=sha256:[0-9a-f]{64}", line), \
+            f"not an exact, hashed pin: {line!r}"
         assert canonicalize_name(line.split("==")[0]) not in _lock(), f"{line} is also in requirements.txt"
 
 

@@ -72,6 +72,86 @@ def test_udp_and_names_are_refused_too(tmp_path, address):
     assert repr(address) in log.read_text()
 
 
+# The bypasses a reviewer found in the first guard: each is now refused before the call, and logged.
+BYPASSES = {
+    "the C-level socket": "import _socket\ns = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)\n"
+                          "call = lambda: s.connect(('192.0.2.1', 80))",
+    "sendmsg": "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+               "call = lambda: s.sendmsg([b'x'], [], 0, ('192.0.2.1', 53))",
+    "a name lookup": "import socket\ncall = lambda: socket.getaddrinfo('example.invalid', 80)",
+    "gethostbyname": "import socket\ncall = lambda: socket.gethostbyname('example.invalid')",
+    "a gevent-patched process": "from gevent import monkey\nmonkey.patch_all()\nimport socket\n"
+                                "call = lambda: socket.create_connection(('192.0.2.1', 80), timeout=5)",
+    "a gevent-patched name lookup": "from gevent import monkey\nmonkey.patch_all()\nimport socket\n"
+                                    "call = lambda: socket.getaddrinfo('example.invalid', 80)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BYPASSES))
+def test_each_known_bypass_is_refused_and_logged(tmp_path, name):
+    log = tmp_path / "net.log"
+    code = BYPASSES[name] + "\ntry:\n    call()\nexcept ConnectionRefusedError as exc:\n    print('refused:', exc)\n" \
+                            "else:\n    print('NOT REFUSED')"
+    result = _run(code, log)
+    assert "refused: MLOps Labs offline guard" in result.stdout, result.stdout + result.stderr
+    assert ("192.0.2.1" in log.read_text()) or ("example.invalid" in log.read_text())
+
+
+def test_local_names_and_addresses_still_resolve(tmp_path):
+    log = tmp_path / "net.log"
+    code = "import socket\nprint(socket.getaddrinfo('localhost', 80)[0][4][0], socket.gethostbyname('127.0.0.1'),\n" \
+           "      socket.getaddrinfo('192.0.2.1', 80)[0][4][0])"  # an address needs no lookup: its connect is checked
+    result = _run(code, log)
+    assert result.stdout.split() in (["127.0.0.1", "127.0.0.1", "192.0.2.1"], ["::1", "127.0.0.1", "192.0.2.1"]), \
+        result.stdout + result.stderr
+    assert not log.exists() or log.read_text() == ""
+
+
+def _protection() -> str | None:
+    return os.environ.get("MLOPS_LABS_OFFLINE")
+
+
+def test_the_run_says_which_protection_is_in_force():
+    if _protection() is None:
+        assert not os.environ.get("CI"), "CI must run the tests through tests/run_offline.py (make test)"
+        pytest.skip("not started through tests/run_offline.py (`make test` does that)")
+    assert _protection() in ("netns", "guard")
+    if os.geteuid() == 0 and shutil.which("unshare"):
+        assert _protection() == "netns", "as root, the run must be inside a network namespace"
+
+
+def test_in_the_namespace_a_native_program_cannot_reach_the_network():
+    if _protection() != "netns":
+        pytest.skip("only a network namespace confines a native program; the Python guard cannot")
+    bash = shutil.which("bash")
+    result = subprocess.run([bash, "-c", "exec 3<>/dev/tcp/192.0.2.1/80"], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode != 0 and "Network is unreachable" in result.stderr, result.stderr
+    # and loopback works for a native program too
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    result = subprocess.run([bash, "-c", f"exec 3<>/dev/tcp/127.0.0.1/{port}"], capture_output=True, timeout=30)
+    server.close()
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_namespace_wrapper_runs_a_command_offline():
+    wrapper = Path(__file__).parent / "run_offline.py"
+    code = "import os, socket\ntry:\n    socket.create_connection(('192.0.2.1', 80), timeout=5)\n" \
+           "except OSError as exc:\n    print(os.environ['MLOPS_LABS_OFFLINE'], type(exc).__name__)"
+    env = {k: v for k, v in os.environ.items() if k not in ("MLOPS_LABS_NETWORK_LOG", "PYTHONPATH")}
+    result = subprocess.run([sys.executable, str(wrapper), sys.executable, "-c", code], capture_output=True,
+                            text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("offline: "), result.stderr
+    if "namespace" in result.stderr:
+        assert result.stdout.split() == ["netns", "OSError"], result.stdout  # unreachable: no route out
+    else:
+        assert result.stdout.split()[0] == "guard", result.stdout
+
+
 def test_only_documentation_addresses_are_used_here():
     documentation = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
     for path in sorted(Path(__file__).parent.glob("**/*.py")):

@@ -85,3 +85,27 @@ def test_the_exemplar_runs_with_a_parameter(tmp_path):
     assert "race_White" in executed and r'slice_feature = \"race\"' in executed
     (entry,) = json.loads((build / "report.json").read_text())["notebooks"]
     assert entry["status"] == "passed" and entry["seconds"] < 90 and entry["peak_mb"] < 3000
+
+
+def test_a_process_left_running_fails_its_notebook_and_is_killed(tmp_path):
+    # in a session of its own, as servers are started, so the kernel's shutdown does not take it along
+    nb = _notebook(tmp_path / "leaky.ipynb", "import subprocess, sys\nchild = subprocess.Popen("
+                   "[sys.executable, '-c', 'import time; time.sleep(120)'], start_new_session=True)\nprint(child.pid)")
+    result = runner.run_notebook(nb, tmp_path / "out")
+    assert result.status == "failed" and result.error.startswith("left running (now killed):"), result
+    assert "time.sleep(120)" in result.error
+    import psutil
+    pid = int(nbformat.read(tmp_path / "out" / "leaky.ipynb", as_version=4).cells[-1].outputs[0]["text"])
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_with_the_offline_guard_a_network_attempt_fails_its_notebook(tmp_path):
+    log = runner.offline_guard(ROOT)  # a log of its own (conftest restores the environment afterwards)
+    nb = _notebook(tmp_path / "online.ipynb",
+                   "import socket\ntry:\n    socket.create_connection(('192.0.2.1', 80), timeout=2)\n"
+                   "except OSError as exc:\n    print('caught', type(exc).__name__)")  # caught: still a failure
+    result = runner.run_notebook(nb, tmp_path / "out")
+    assert result.status == "failed" and "tried to reach the network" in result.error, result
+    assert "192.0.2.1" in result.error and log.read_text() == ""  # read and cleared for the next notebook
+    with pytest.raises(FileNotFoundError, match="needs the repository checkout"):
+        runner.offline_guard(tmp_path)
