@@ -31,12 +31,28 @@ MACHINE_PATH = re.compile(r"(/root/|/home/\w+/|/tmp/\S*\w|/work/|/Users/\w+/|[A-
 REQUIRED_HEADINGS = ("## Setup", "## What you learned", "## Exercises")
 
 
-def badge_row(path: str) -> str:
-    """The markdown badge row for the notebook at ``path`` (relative to the repository root)."""
-    return (
-        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({env.colab_url(path)}) "
-        f"[![View on GitHub](https://img.shields.io/badge/view%20on-GitHub-181717?logo=github)]({env.github_url(path)})"
-    )
+def badge_row(path: str, needs_tfx: bool = False) -> str:
+    """The markdown badge row for the notebook at ``path`` (relative to the repository root): "Open in Colab"
+    for a notebook that runs on Colab's stock runtime; for one that ``needs_tfx`` (it stops there, see
+    ``needs_tfx``), a "runs locally" badge pointing at the README's set-up instead."""
+    if needs_tfx:
+        first = (f"[![Runs locally: needs the TFX libraries](https://img.shields.io/badge/runs-locally%20(TFX)-2b6cb0)]"
+                 f"({env.github_url('README.md')}#using-the-notebooks)")
+    else:
+        first = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({env.colab_url(path)})"
+    return first + (f" [![View on GitHub](https://img.shields.io/badge/view%20on-GitHub-181717?logo=github)]"
+                    f"({env.github_url(path)})")
+
+
+def needs_tfx(cells: list) -> bool:
+    """Whether a notebook stops on Colab for lack of the TFX libraries: a code cell of its Setup section
+    (before the ``parameters`` cell) calls ``env.require_tfx()``."""
+    for cell in cells:
+        if "parameters" in _tags(cell):
+            return False
+        if cell.get("cell_type") == "code" and "env.require_tfx()" in _source(cell):
+            return True
+    return False
 
 
 def _source(cell: dict) -> str:
@@ -62,7 +78,7 @@ def problems(path: Path, root: Path) -> list[str]:
         out.append("the first cell must be markdown with an H1 title and a one-line objective")
     elif len(_source(cells[0]).strip().splitlines()) < 2:
         out.append("the title cell needs a one-line objective under the H1")
-    if len(cells) < 2 or _source(cells[1]).strip() != badge_row(rel):
+    if len(cells) < 2 or _source(cells[1]).strip() != badge_row(rel, needs_tfx(cells)):
         out.append("the second cell must be the badge row for this path (python -m helpers.anatomy --fix)")
     if not code or _source(code[0]).strip() != BOOTSTRAP:
         out.append("the first code cell must be the bootstrap cell (python -m helpers.anatomy --fix)")
@@ -111,8 +127,9 @@ def fix(path: Path, root: Path) -> bool:
     rel = path.resolve().relative_to(root.resolve()).as_posix()
     nb = json.loads(path.read_text())
     cells, changed = nb["cells"], False
-    if len(cells) > 1 and cells[1]["cell_type"] == "markdown" and _source(cells[1]).strip() != badge_row(rel):
-        cells[1]["source"] = badge_row(rel)
+    badges = badge_row(rel, needs_tfx(cells))
+    if len(cells) > 1 and cells[1]["cell_type"] == "markdown" and _source(cells[1]).strip() != badges:
+        cells[1]["source"] = badges
         changed = True
     code = [c for c in cells if c["cell_type"] == "code"]
     if code and _source(code[0]).strip() != BOOTSTRAP and "google.colab" in _source(code[0]):

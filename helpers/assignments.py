@@ -123,7 +123,7 @@ def learner_copy(solution: Any, learner_path: str, name: str = "notebook") -> An
             tags.append(SKIP)
     if len(nb.cells) < 2 or nb.cells[1].cell_type != "markdown":
         raise MarkupError(f"{name}: the second cell must be the badge row (python -m helpers.anatomy --fix)")
-    nb.cells[1].source = anatomy.badge_row(learner_path)
+    nb.cells[1].source = anatomy.badge_row(learner_path, anatomy.needs_tfx(nb.cells))
     return nb
 
 
