@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LOCK := $(shell cat requirements.txt requirements-nodeps.txt | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
 READY := $(VENV)/.ready-$(LOCK)
 
-.PHONY: venv run test lab static lint learner-copies bench clean
+.PHONY: venv run test lab static lint learner-copies bench site clean
 
 $(READY):  # the locks' hash is in the name: a changed lock is a new target (file dates do not matter)
 	rm -rf $(VENV)
@@ -53,6 +53,11 @@ learner-copies: venv
 # exits 1 if the server is more than 2x slower. Not part of `make test`: the figures depend on the machine.
 bench: venv
 	$(BIN)/python tests/bench_tfserving.py --out build/bench_tfserving.json $(ARGS)
+
+# The labs as a static website in build/site/ (open build/site/index.html): the committed notebooks and their
+# outputs rendered with MyST-NB and the Sphinx Book Theme, never executed; warnings are errors.
+site: venv
+	$(BIN)/python -m helpers.site $(ARGS)
 
 clean:
 	rm -rf build course*/outputs *.egg-info
