@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LOCK := $(shell cat requirements.txt requirements-nodeps.txt | $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
 READY := $(VENV)/.ready-$(LOCK)
 
-.PHONY: venv run test lab static lint learner-copies bench site clean
+.PHONY: venv run test lab static lint learner-copies grade bench site clean
 
 $(READY):  # the locks' hash is in the name: a changed lock is a new target (file dates do not matter)
 	rm -rf $(VENV)
@@ -47,7 +47,13 @@ lab: venv
 # ClearOutput from the first exercise on, whose cells are tagged nbval-skip); `make test` fails when a
 # committed learner copy differs from what this makes.
 learner-copies: venv
-	$(BIN)/python -m helpers.assignments
+	$(BIN)/python -m helpers.assignments $(ARGS)
+
+# Grade an assignment as the course's grader would: `make grade NB=course2_data/C2_W1_Assignment_Data_Validation.ipynb`
+# (a score per exercise, the total, build/grades/<name>.json; exit 0 only for full marks).
+grade: venv
+	@test -n "$(NB)" || { echo "usage: make grade NB=course2_data/<assignment>.ipynb"; exit 2; }
+	$(BIN)/python -m helpers.grader $(NB) $(ARGS)
 
 # The TF Serving REST server beside a plain FastAPI endpoint (requests/s, p50/p99 at concurrency 1 and 8);
 # exits 1 if the server is more than 2x slower. Not part of `make test`: the figures depend on the machine.

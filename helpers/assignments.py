@@ -2,6 +2,7 @@
 
     python -m helpers.assignments            # regenerate every learner copy
     python -m helpers.assignments --check    # exit 1 naming each committed learner copy that is stale
+    python -m helpers.assignments --force    # also overwrite a copy that holds a learner's work
 
 A solution notebook lives in its course's ``solutions/`` folder, with outputs (the tests run it). Its
 code cells mark what the learner writes with nbgrader's markup::
@@ -18,7 +19,10 @@ they keep the solution's outputs: what a learner sees before starting. From the 
 code cell has its output cleared (``ClearOutput``) and is tagged ``nbval-skip``, so nbval runs the copy up to
 its first exercise, compares those outputs, and skips the rest (a stub raises by design). Nothing else
 changes. No nbgrader course directory or database is involved, and running either notebook does not need
-nbgrader.
+nbgrader. The copy's last cell ends with how to grade it (``make grade``, helpers/grader.py).
+
+A copy whose exercise cells are no longer the stubs holds a learner's work: the generator leaves it as it is
+(unless ``--force``) and says to grade it instead, and ``--check`` names it apart from a stale copy.
 """
 
 from __future__ import annotations
@@ -124,6 +128,10 @@ def learner_copy(solution: Any, learner_path: str, name: str = "notebook") -> An
     if len(nb.cells) < 2 or nb.cells[1].cell_type != "markdown":
         raise MarkupError(f"{name}: the second cell must be the badge row (python -m helpers.anatomy --fix)")
     nb.cells[1].source = anatomy.badge_row(learner_path, anatomy.needs_tfx(nb.cells))
+    grade_it = (f"**Grade your work** when you are done: `make grade NB={learner_path}` scores each exercise as the "
+                "course's grader would (see the README's *Grade your assignment*).")
+    if nb.cells[-1].cell_type == "markdown":
+        nb.cells[-1].source = nb.cells[-1].source.rstrip() + "\n\n" + grade_it
     return nb
 
 
@@ -152,8 +160,28 @@ def render(solution_path: Path, root: Path) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
+STUB = re.compile(r"# YOUR CODE HERE\n\s*raise NotImplementedError\(")
+
+
+def learner_work(target: Path, solution: Path) -> list[int]:
+    """The exercises whose cells in the learner copy ``target`` are no longer the stubs (a learner's work)."""
+    import nbformat
+
+    if not target.is_file():
+        return []
+    sol = nbformat.read(solution, as_version=4)
+    mine = {c.get("id"): c.source for c in nbformat.read(target, as_version=4).cells}
+    work = set()
+    for index, (number, _) in exercises(sol, solution.name).items():
+        source = mine.get(sol.cells[index].get("id"))
+        if source is not None and not STUB.search(source):
+            work.add(number)
+    return sorted(work)
+
+
 def stale(root: Path) -> list[str]:
-    """Committed learner copies that differ from what the generator makes (or are missing)."""
+    """Committed learner copies that differ from what the generator makes (or are missing); a copy that holds
+    a learner's work is named as such."""
     out = []
     for solution in solution_paths(root):
         target = learner_path_of(solution)
@@ -161,7 +189,9 @@ def stale(root: Path) -> list[str]:
         if not target.is_file():
             out.append(f"{rel}: missing")
         elif target.read_text(encoding="utf-8") != render(solution, root):
-            out.append(f"{rel}: differs from what its solution generates")
+            work = learner_work(target, solution)
+            out.append(f"{rel}: holds your work on exercises {', '.join(map(str, work))} (grade it: make grade "
+                       f"NB={rel})" if work else f"{rel}: differs from what its solution generates")
     return out
 
 
@@ -171,20 +201,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.assignments", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 if a committed learner copy is not what the generator makes")
+    parser.add_argument("--force", action="store_true", help="overwrite learner copies that hold a learner's work")
     args = parser.parse_args(argv)
     root = env.repo_root()
     try:
         if args.check:
             problems = stale(root)
             for line in problems:
-                print(f"{line} (run: python -m helpers.assignments)")
+                print(line if "holds your work" in line else f"{line} (run: python -m helpers.assignments)")
             return 1 if problems else 0
+        refused = 0
         for solution in solution_paths(root):
             target = learner_path_of(solution)
             text = render(solution, root)
             if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                work = learner_work(target, solution)
+                if work and not args.force:
+                    rel = target.relative_to(root).as_posix()
+                    print(f"left {rel} as it is: it holds your work on exercises {', '.join(map(str, work))}. "
+                          f"Grade it with `make grade NB={rel}`; to replace it with a fresh copy, pass --force.")
+                    refused += 1
+                    continue
                 target.write_text(text, encoding="utf-8")
                 print(f"wrote {target.relative_to(root)}")
+        if refused:
+            return 1
     except MarkupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

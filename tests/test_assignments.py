@@ -64,6 +64,11 @@ def test_a_region_inside_a_module_written_by_writefile_keeps_the_magic_and_the_i
 def test_committed_learner_copy_is_exactly_what_the_generator_makes(solution):
     target = assignments.learner_path_of(solution)
     assert target.is_file(), f"{target.name} is missing: run python -m helpers.assignments"
+    work = assignments.learner_work(target, solution)
+    if work and not env.in_ci():  # a learner solving the copy in place: their work is theirs, not stale
+        pytest.skip(f"{target.relative_to(ROOT)} holds your work on exercises {work}: not compared; grade it "
+                    f"with `make grade NB={target.relative_to(ROOT)}`")
+    assert not work, f"{target.relative_to(ROOT)} holds solved exercises {work}: a committed copy must not"
     assert target.read_text(encoding="utf-8") == assignments.render(solution, ROOT), (
         f"{target.relative_to(ROOT)} is stale: run python -m helpers.assignments")
 
@@ -100,6 +105,9 @@ def test_learner_copy_keeps_everything_but_solutions_late_outputs_and_badges(sol
             inside = a.source.split(f"### {assignments.BEGIN}")[1].split(f"### {assignments.END}")[0]
             for line in filter(str.strip, inside.splitlines()):
                 assert line not in b.source.splitlines(), f"solution line leaked into the learner copy: {line!r}"
+        elif index == len(sol.cells) - 1:  # the last cell says how to grade the copy
+            path = assignments.learner_path_of(solution).relative_to(ROOT).as_posix()
+            assert b.source.startswith(a.source.rstrip()) and f"`make grade NB={path}`" in b.source
         else:
             assert a.source == b.source
 
@@ -193,6 +201,26 @@ def test_cli_writes_then_checks_and_names_a_stale_copy(tmp_path, monkeypatch, ca
     assert "course2_data/C2_W9_Assignment_Fake.ipynb: differs from what its solution generates" in out
     assert "python -m helpers.assignments" in out
     assert assignments.main([]) == 0 and assignments.main(["--check"]) == 0
+
+
+def test_a_learner_copy_holding_work_is_never_overwritten_without_force(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(env, "repo_root", lambda: tmp_path)
+    solution = _fake_repo(tmp_path, GOOD)
+    learner = tmp_path / "course2_data" / solution.name
+    assert assignments.main([]) == 0
+    nb = nbformat.read(learner, as_version=4)
+    index = min(assignments.exercises(nbformat.read(solution, as_version=4)))
+    nb.cells[index].source = "def double(x):\n    return x * 2"  # the learner solved exercise 1 in place
+    nbformat.write(nb, learner)
+    mine = learner.read_text()
+    assert assignments.learner_work(learner, solution) == [1]
+    capsys.readouterr()
+    assert assignments.main(["--check"]) == 1
+    assert "holds your work on exercises 1 (grade it: make grade NB=course2_data/" in capsys.readouterr().out
+    assert assignments.main([]) == 1 and learner.read_text() == mine  # refused: the work survives
+    assert "make grade NB=course2_data/C2_W9_Assignment_Fake.ipynb" in capsys.readouterr().out
+    assert assignments.main(["--force"]) == 0 and learner.read_text() != mine
+    assert assignments.learner_work(learner, solution) == []
 
 
 def test_cli_reports_a_markup_error_without_a_traceback(tmp_path, monkeypatch, capsys):

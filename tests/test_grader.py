@@ -1,0 +1,127 @@
+"""The local grader (helpers/grader.py, `make grade`): a score per exercise, cells restored, stale files
+cleared, a time limit, and a learner's copy graded as the course's grader would. A tiny assignment made here
+(no TensorFlow) covers each rule; the real C2_W1 learner copy is graded once, untouched."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from helpers import anatomy, assignments, grader
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME = "C9_W1_Assignment_Tiny.ipynb"
+
+CHECK = ("from helpers import checks\n"
+         "checks.passed({n}, 'ok') if {ok} else checks.failed({n}, 'wrong value', 'look again')")
+
+
+def _solution() -> nbformat.NotebookNode:
+    cells = [
+        new_markdown_cell("# Tiny assignment\n\nTwo exercises."), new_markdown_cell("badges"),
+        new_markdown_cell("## Setup"), new_code_cell(anatomy.BOOTSTRAP),
+        new_code_cell("import pathlib\nOUT = pathlib.Path('outputs/C9_W1_Assignment_Tiny')\n"
+                      "OUT.mkdir(parents=True, exist_ok=True)"),
+        new_markdown_cell("### Exercise 1: Set x to 2"),
+        new_code_cell("### BEGIN SOLUTION\nx = 2\n### END SOLUTION"),
+        new_code_cell(CHECK.format(n=1, ok="x == 2")),
+        new_markdown_cell("### Exercise 2: Write y.txt"),
+        new_code_cell("### BEGIN SOLUTION\n(OUT / 'y.txt').write_text('y')\n### END SOLUTION"),
+        new_code_cell(CHECK.format(n=2, ok="(OUT / 'y.txt').read_text() == 'y'")),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+@pytest.fixture
+def course(tmp_path) -> Path:
+    """A checkout-like root with the tiny assignment's solution and its released learner copy."""
+    folder = tmp_path / "course9"
+    (folder / "solutions").mkdir(parents=True)
+    nbformat.write(_solution(), folder / "solutions" / NAME)
+    (folder / NAME).write_text(assignments.render(folder / "solutions" / NAME, tmp_path))
+    return tmp_path
+
+
+def _edit(root: Path, change) -> Path:
+    path = root / "course9" / NAME
+    nb = nbformat.read(path, as_version=4)
+    change(nb.cells)
+    nbformat.write(nb, path)
+    return path
+
+
+def _points(report: dict) -> list[int]:
+    return [g["points"] for g in report["exercises"]]
+
+
+def _grade(root: Path, path: Path, **kwargs) -> dict:
+    return grader.grade(path, build=root / "grades", root=root, **kwargs)
+
+
+def test_the_untouched_copy_scores_zero_with_a_verdict_each(course):
+    report = _grade(course, course / "course9" / NAME)
+    assert (report["score"], report["out_of"], report["restored"], report["network"]) == (0, 2, [], "")
+    assert all(g["verdict"].startswith("not attempted") for g in report["exercises"]), report
+    assert json.loads((course / "grades" / "C9_W1_Assignment_Tiny.json").read_text()) == report
+
+
+def test_a_solved_exercise_scores_exactly_that_exercise(course):
+    path = _edit(course, lambda cells: setattr(cells[6], "source", "x = 1 + 1"))
+    report = _grade(course, path)
+    assert _points(report) == [1, 0] and report["exercises"][0]["verdict"] == "passed: ok"
+
+
+def test_full_marks_and_a_wrong_answer_names_the_mistake(course):
+    def solve(cells):
+        cells[6].source = "x = 3"
+        cells[9].source = "(OUT / 'y.txt').write_text('y')"
+    report = _grade(course, _edit(course, solve))
+    assert _points(report) == [0, 1]
+    assert report["exercises"][0]["verdict"] == "wrong value" and report["exercises"][0]["hint"] == "look again"
+    report = _grade(course, _edit(course, lambda cells: setattr(cells[6], "source", "x = 2")))
+    assert report["score"] == report["out_of"] == 2
+    assert grader.main([str(course / "course9" / NAME)]) in (0, 1)  # the CLI runs (its root is the checkout)
+
+
+def test_an_edited_check_cell_is_restored_and_still_fails(course):
+    path = _edit(course, lambda cells: setattr(cells[7], "source", "print('✓ Exercise 1 passed: trust me')"))
+    report = _grade(course, path)
+    assert report["restored"] == ["cell 7 (edited)"] and _points(report) == [0, 0]
+    path = _edit(course, lambda cells: cells.pop(7))  # a deleted check cell comes back too
+    assert _grade(course, path)["restored"] == ["cell 7 (deleted)"]
+
+
+def test_a_stale_output_file_cannot_pass(course):
+    stale = course / "course9" / "outputs" / "C9_W1_Assignment_Tiny"
+    stale.mkdir(parents=True)
+    (stale / "y.txt").write_text("y")  # what an earlier, solved run left behind
+    report = _grade(course, course / "course9" / NAME)
+    assert _points(report) == [0, 0] and not (stale / "y.txt").exists()
+
+
+def test_an_endless_loop_is_stopped_and_graded_within_the_limit(course):
+    path = _edit(course, lambda cells: setattr(cells[6], "source", "while True:\n    pass"))
+    report = _grade(course, path, cell_timeout=5)
+    assert report["exercises"][0]["points"] == 0 and "stopped after 5 s" in report["exercises"][0]["verdict"]
+
+
+def test_only_a_learner_copy_can_be_graded(course):
+    with pytest.raises(FileNotFoundError, match="not an assignment's learner copy"):
+        grader.grade(course / "course9" / "solutions" / NAME, root=course)
+
+
+def test_the_real_learner_copy_untouched_gets_a_verdict_per_exercise(tmp_path):
+    source = ROOT / "course2_data" / "C2_W1_Assignment_Data_Validation.ipynb"
+    shutil.copytree(ROOT / "course2_data" / "solutions", tmp_path / "course2_data" / "solutions",
+                    ignore=shutil.ignore_patterns("outputs"))
+    shutil.copy(source, tmp_path / "course2_data" / source.name)
+    report = grader.grade(tmp_path / "course2_data" / source.name, build=tmp_path / "grades", root=tmp_path)
+    assert report["score"] == 0 and report["out_of"] == 11
+    assert all(g["verdict"] and g["hint"] for g in report["exercises"]), report["exercises"]
