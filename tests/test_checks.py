@@ -136,7 +136,13 @@ def test_anomalies_function(lab):
         raise NotImplementedError("Exercise 5: write it")
 
     assert_fails(checks.check_anomalies_function(raises, lab["eval_stats"], schema, exercise=5),
-                 "could not run", "NotImplementedError: Exercise 5: write it")
+                 "your function still raises NotImplementedError (Exercise 5: write it)")
+
+    def crashes(statistics, schema):
+        return {}["missing"]
+
+    assert_fails(checks.check_anomalies_function(crashes, lab["eval_stats"], schema, exercise=5),
+                 "calling your function raised KeyError: 'missing'")
     assert_fails(checks.check_anomalies_function(None, lab["eval_stats"], schema, exercise=5),
                  "expected your function, got NoneType")
 

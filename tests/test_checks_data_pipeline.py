@@ -138,7 +138,8 @@ def test_parent_artifacts_check(store):
     assert "should be a function" in str(checks.check_parent_artifacts(None, store, artifact_id, expected,
                                                                         exercise=5))
     broken = lambda s, a: 1 / 0  # noqa: E731
-    assert "could not run" in str(checks.check_parent_artifacts(broken, store, artifact_id, expected, exercise=5))
+    assert "calling get_parent_artifacts raised ZeroDivisionError" in str(
+        checks.check_parent_artifacts(broken, store, artifact_id, expected, exercise=5))
 
 
 def test_transform_schema_check(schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import _check, _Failed, _frame, _listing, _quiet, _schema
+from . import _calling, _check, _Failed, _frame, _listing, _schema
 
 __all__ = ["check_feature_selection", "check_curated_schema", "check_transformed_features",
            "check_parent_artifacts", "check_transform_schema"]
@@ -118,7 +118,7 @@ def check_parent_artifacts(function: Any, store: Any, artifact_id: int, expected
     """
     if not callable(function):
         raise _Failed(f"get_parent_artifacts should be a function, got {type(function).__name__}")
-    with _quiet():
+    with _calling("get_parent_artifacts"):
         parents = function(store, artifact_id)
     if isinstance(parents, (str, bytes)) or not isinstance(parents, Sequence):
         raise _Failed(f"get_parent_artifacts returned {type(parents).__name__}, expected a list of artifacts",

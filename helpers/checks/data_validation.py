@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _anomalous, _check, _Failed, _feature_names, _frame, _listing, _quiet, _schema, _stats
+from . import _anomalous, _calling, _check, _Failed, _feature_names, _frame, _listing, _schema, _stats
 
 __all__ = [
     "check_splits", "check_statistics", "check_schema", "check_anomalies_function", "check_eval_anomalies_fixed",
@@ -115,7 +115,7 @@ def check_anomalies_function(function: Any, statistics: Any, schema: Any) -> str
         raise _Failed(f"expected your function, got {type(function).__name__}")
     _stats(statistics, "the statistics")
     before = _schema(schema).SerializeToString()
-    with _quiet():
+    with _calling("your function"):
         result = function(statistics, schema)
     if result is None:
         raise _Failed("the function returns nothing", "return the anomalies after displaying them")
@@ -206,7 +206,7 @@ def check_domains_modified(function: Any, schema: Any, features: Sequence[str], 
     trial.CopyFrom(schema)
     for f in features:  # undo, then see what the function does on its own
         tfdv.set_domain(trial, f, schema_pb2.StringDomain(name=f, value=["No"]))
-    with _quiet():
+    with _calling("your function"):
         returned = function(list(features), trial, domain)
     if not isinstance(returned, schema_pb2.Schema):
         raise _Failed(f"the function returns a {type(returned).__name__}", "return the schema it modified")
