@@ -220,6 +220,8 @@ def test_environments(lab):
     assert_fails(checks.check_environments(fixed_schema(lab), found, LABEL, exercise=9),
                  "default environments are [], expected TRAINING and SERVING")
     assert_fails(checks.check_environments(schema, None, LABEL, exercise=9), "got NoneType")
+    assert_fails(checks.check_environments(schema, None, LABEL, variable="serving_anomalies", exercise=3),
+                 "serving_anomalies should be the Anomalies that tfdv.validate_statistics returns, got NoneType")
 
 
 def test_skew_and_drift(lab):

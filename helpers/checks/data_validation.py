@@ -218,8 +218,10 @@ def check_domains_modified(function: Any, schema: Any, features: Sequence[str], 
 
 
 @_check
-def check_environments(schema: Any, anomalies: Any, label: str) -> str:
+def check_environments(schema: Any, anomalies: Any, label: str, variable: str = "serving_anomalies_with_env") -> str:
     """Exercise: TRAINING and SERVING environments, the label not expected when serving.
+
+    ``variable`` is the notebook's name for the anomalies, which the verdict names.
 
     Introduced in course2_data/C2_W1_Assignment_Data_Validation.ipynb.
     """
@@ -235,8 +237,8 @@ def check_environments(schema: Any, anomalies: Any, label: str) -> str:
         raise _Failed(f"{label!r} is still expected in the SERVING environment",
                       f"tfdv.get_feature(schema, {label!r}).not_in_environment.append('SERVING')")
     if not isinstance(anomalies, anomalies_pb2.Anomalies):
-        raise _Failed(f"serving_anomalies_with_env should be the Anomalies that tfdv.validate_statistics "
-                      f"returns, got {type(anomalies).__name__}")
+        raise _Failed(f"{variable} should be the Anomalies that tfdv.validate_statistics returns, got "
+                      f"{type(anomalies).__name__}", "tfdv.validate_statistics(..., environment='SERVING')")
     if anomalies.anomaly_info:
         raise _Failed(f"validating the serving statistics still finds anomalies in "
                       f"{_listing(_anomalous(anomalies))}", "pass environment='SERVING' to validate_statistics")

@@ -11,14 +11,15 @@ Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from . import _anomalous, _check, _Failed, _feature_names, _frame, _listing, _schema, _stats
+from . import _anomalous, _calling, _check, _Failed, _feature_names, _frame, _listing, _schema, _stats
 from .transform_run import _column, _is_integer, _module, _run, _suffixed
 
 __all__ = [
-    "check_split_statistics", "check_eval_validation", "check_numeric_transforms",
-    "check_vocabularies", "check_label", "check_transformed_records",
+    "check_examples", "check_get_records", "check_split_statistics", "check_eval_validation",
+    "check_numeric_transforms", "check_vocabularies", "check_label", "check_transformed_records",
 ]
 
 
@@ -66,9 +67,95 @@ def _buckets(out: Any, raw: Any, key: str, count: int) -> None:
                       f"bucketize the raw inputs[{key!r}]")
 
 
+def _count_records(pattern: str) -> int:
+    import tensorflow as tf
+
+    files = sorted(tf.io.gfile.glob(pattern))
+    return sum(1 for _ in tf.data.TFRecordDataset(files, compression_type="GZIP")) if files else 0
+
+
 @_check
-def check_split_statistics(statistics: Any, splits: Any) -> str:
-    """Exercise: TFDV statistics for every split of the examples (StatisticsGen).
+def check_examples(examples_dir: Any, splits: Any, df: Any, buckets: Mapping[str, int]) -> str:
+    """Exercise: the ingest step (CsvExampleGen): ``df`` split by hash into ``buckets``, each split written
+    as gzipped tf.Examples in ``examples_dir/Split-<split>/``.
+
+    Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
+    """
+    from helpers.pipeline import hash_split
+
+    _frame(df, "the ingested data")
+    if not isinstance(splits, Mapping) or sorted(splits) != sorted(buckets):
+        got = sorted(splits) if isinstance(splits, Mapping) else type(splits).__name__
+        raise _Failed(f"splits should be a dict with the splits {sorted(buckets)}, got {got}",
+                      "splits = pipeline.hash_split(pd.read_csv(raw_csv), split_buckets)")
+    expected = hash_split(df, buckets)
+    for split, rows in splits.items():
+        rows = _frame(rows, f"the {split!r} split")
+        if len(rows) != len(expected[split]):
+            raise _Failed(f"the {split!r} split has {len(rows):,} rows; a hash split of the {len(df):,} rows "
+                          f"{':'.join(map(str, buckets.values()))} gives it {len(expected[split]):,}",
+                          "pipeline.hash_split(..., split_buckets) puts each row where its hash says")
+    for split, rows in splits.items():
+        folder = Path(examples_dir) / f"Split-{split}"
+        if not folder.is_dir():
+            raise _Failed(f"there is no folder {folder.name} in the step's output folder",
+                          "write each split to examples_dir / f'Split-{split}' / 'data_tfrecord-00000-of-00001.gz'")
+        try:
+            count = _count_records(str(folder / "*.gz"))
+        except Exception as error:  # a file that is not a gzipped TFRecord
+            raise _Failed(f"the files in {folder.name} cannot be read as gzipped TFRecords ({type(error).__name__})",
+                          "pipeline.write_examples(rows, path) writes them; name them *.gz") from None
+        if count != len(rows):
+            raise _Failed(f"{folder.name} holds {count:,} tf.Examples, but the {split!r} split has {len(rows):,} rows",
+                          "write every row of each split, once (re-run the cell from a fresh step)")
+    return ", ".join(f"{s}: {len(r):,} tf.Examples in Split-{s}" for s, r in splits.items())
+
+
+@_check
+def check_get_records(function: Any, file_pattern: str, rows: Any) -> str:
+    """Exercise: ``get_records(file_pattern, num_records)`` decodes the first tf.Examples into dictionaries of
+    plain values (str, int, float), which match the first rows written.
+
+    Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
+    """
+    import math
+
+    if not callable(function):
+        raise _Failed(f"get_records should be a function, got {type(function).__name__}")
+    rows = _frame(rows, "the rows written")
+    for count in (1, 3):
+        with _calling("get_records"):
+            records = function(file_pattern, count)
+        if not isinstance(records, list) or len(records) != count:
+            got = f"{len(records)} items" if isinstance(records, list) else type(records).__name__
+            raise _Failed(f"get_records(pattern, {count}) returned {got}, expected a list of {count} dictionaries",
+                          "dataset.take(num_records), one dictionary per record")
+    for number, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise _Failed(f"record {number} is a {type(record).__name__}, expected a dict of feature -> value")
+        expected = {k: v for k, v in rows.iloc[number].items() if not (isinstance(v, float) and math.isnan(v))}
+        missing = sorted(set(expected) - set(record))
+        if missing:
+            raise _Failed(f"record {number} lacks {_listing(missing)}", "one entry per feature of the tf.Example")
+        for key, want in expected.items():
+            got = record[key]
+            if isinstance(got, (list, tuple)):
+                raise _Failed(f"record {number}[{key!r}] is a list ({got!r}); each feature holds one value",
+                              "take the single value: values[0]")
+            if isinstance(got, bytes):
+                raise _Failed(f"record {number}[{key!r}] is bytes ({got!r})", "decode strings: value.decode()")
+            same = (str(got) == str(want) if isinstance(want, str)
+                    else isinstance(got, (int, float)) and abs(float(got) - float(want)) <= 1e-3 * max(1, abs(want)))
+            if not same:
+                raise _Failed(f"record {number}[{key!r}] is {got!r}; the row written has {want!r}",
+                              "read the records in file order, the first num_records of them")
+    return f"3 records decoded, {len(rows.columns)} features each, equal to the first rows written"
+
+
+@_check
+def check_split_statistics(statistics: Any, splits: Any, statistics_dir: Any = None) -> str:
+    """Exercise: TFDV statistics for every split of the examples (StatisticsGen), and (when
+    ``statistics_dir`` is given) written to ``statistics_dir/Split-<split>/FeatureStats.tfrecord``.
 
     Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
     """
@@ -78,6 +165,12 @@ def check_split_statistics(statistics: Any, splits: Any) -> str:
     if sorted(statistics) != sorted(splits):
         raise _Failed(f"statistics has the splits {sorted(statistics)}, expected {sorted(splits)}",
                       "compute statistics for every split ExampleGen wrote")
+    for split in splits if statistics_dir is not None else []:
+        written = Path(statistics_dir) / f"Split-{split}" / "FeatureStats.tfrecord"
+        if not written.is_file():
+            raise _Failed(f"no statistics file Split-{split}/FeatureStats.tfrecord in the step's output folder: the "
+                          "next steps of a pipeline read the statistics from there",
+                          "pass output_path=str(statistics_dir / f'Split-{split}' / 'FeatureStats.tfrecord')")
     for split, rows in splits.items():
         dataset = _stats(statistics[split], f"the statistics of {split!r}")
         if dataset.num_examples != len(rows):
