@@ -19,10 +19,12 @@ of a check); the checks live in one module per assignment, and their public name
 - ``data_pipeline`` (``C2_W3_Assignment_Data_Pipeline``): ``check_feature_selection``,
   ``check_curated_schema``, ``check_transformed_features``, ``check_parent_artifacts``,
   ``check_transform_schema`` (its environments exercise uses ``check_environments``).
-- ``feature_engineering`` (``C2_W2_Assignment_Feature_Engineering``): ``check_split_statistics``,
-  ``check_inferred_schema``, ``check_eval_validation``, ``check_numeric_transforms``,
-  ``check_vocabularies``, ``check_label``, ``check_transformed_records``, and ``run_preprocessing``
-  (the small tf.Transform run the transform checks make).
+- ``feature_engineering`` (``C2_W2_Assignment_Feature_Engineering``): ``check_examples``,
+  ``check_get_records``, ``check_split_statistics``, ``check_eval_validation``, ``check_numeric_transforms``,
+  ``check_vocabularies``, ``check_label``, ``check_transformed_records`` (its schema exercise uses
+  ``check_schema``).
+- ``transform_run``: ``run_preprocessing``, the small tf.Transform run the transform checks make, and the
+  sorting of its failures into the learner's and the check's own.
 """
 
 from __future__ import annotations
