@@ -136,7 +136,13 @@ def test_anomalies_function(lab):
         raise NotImplementedError("Exercise 5: write it")
 
     assert_fails(checks.check_anomalies_function(raises, lab["eval_stats"], schema, exercise=5),
-                 "could not run", "NotImplementedError: Exercise 5: write it")
+                 "your function still raises NotImplementedError (Exercise 5: write it)")
+
+    def crashes(statistics, schema):
+        return {}["missing"]
+
+    assert_fails(checks.check_anomalies_function(crashes, lab["eval_stats"], schema, exercise=5),
+                 "calling your function raised KeyError: 'missing'")
     assert_fails(checks.check_anomalies_function(None, lab["eval_stats"], schema, exercise=5),
                  "expected your function, got NoneType")
 
@@ -214,6 +220,8 @@ def test_environments(lab):
     assert_fails(checks.check_environments(fixed_schema(lab), found, LABEL, exercise=9),
                  "default environments are [], expected TRAINING and SERVING")
     assert_fails(checks.check_environments(schema, None, LABEL, exercise=9), "got NoneType")
+    assert_fails(checks.check_environments(schema, None, LABEL, variable="serving_anomalies", exercise=3),
+                 "serving_anomalies should be the Anomalies that tfdv.validate_statistics returns, got NoneType")
 
 
 def test_skew_and_drift(lab):

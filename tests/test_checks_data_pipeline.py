@@ -104,6 +104,26 @@ def test_transformed_features_check(df):
         checks.check_transformed_features(good.head(10), df, numeric, categorical, LABEL, exercise=4))
 
 
+def test_transformed_features_check_with_each_scaling(df):
+    numeric, categorical = ["Elevation"], ["Wilderness_Area"]
+    good = _transformed(df, numeric, categorical)
+    for key in ("Slope", "Hillshade_Noon"):
+        good[f"{key}_xf"] = (df[key] - df[key].min()) / (df[key].max() - df[key].min())
+    kinds = {"zero_one": ["Hillshade_Noon"], "min_max": ["Slope"]}
+    assert str(checks.check_transformed_features(good, df, numeric, categorical, LABEL, **kinds, exercise=4)) == (
+        "✓ Exercise 4 passed: 1,500 records: 1 min-max scaled, 1 scaled to 0-1, 1 z-scored, 1 vocabularies, "
+        "the label unchanged")
+    z = good.assign(Slope_xf=(df["Slope"] - df["Slope"].mean()) / df["Slope"].std(ddof=0))
+    assert "'Slope_xf' is z-scored, not scaled to 0-1" in str(
+        checks.check_transformed_features(z, df, numeric, categorical, LABEL, **kinds, exercise=4))
+    raw = good.assign(Hillshade_Noon_xf=df["Hillshade_Noon"])
+    verdict = str(checks.check_transformed_features(raw, df, numeric, categorical, LABEL, **kinds, exercise=4))
+    assert "'Hillshade_Noon_xf' is spanning" in verdict and "tft.scale_to_0_1" in verdict
+    text = good.assign(Slope_xf=df["Soil_Type"])
+    assert "'Slope_xf' holds object values, expected numbers" in str(
+        checks.check_transformed_features(text, df, numeric, categorical, LABEL, **kinds, exercise=4))
+
+
 @pytest.fixture()
 def store(tmp_path):
     store = pipeline.open_store(tmp_path / "m.sqlite")
@@ -138,7 +158,8 @@ def test_parent_artifacts_check(store):
     assert "should be a function" in str(checks.check_parent_artifacts(None, store, artifact_id, expected,
                                                                         exercise=5))
     broken = lambda s, a: 1 / 0  # noqa: E731
-    assert "could not run" in str(checks.check_parent_artifacts(broken, store, artifact_id, expected, exercise=5))
+    assert "calling get_parent_artifacts raised ZeroDivisionError" in str(
+        checks.check_parent_artifacts(broken, store, artifact_id, expected, exercise=5))
 
 
 def test_transform_schema_check(schema):

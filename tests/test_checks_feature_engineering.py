@@ -128,6 +128,79 @@ def test_split_statistics(lab):
     verdict(checks.check_split_statistics(stats["train"], splits, exercise=1), False, "should be a dict")
 
 
+def test_split_statistics_needs_the_files_a_pipeline_reads(lab, tmp_path):
+    stats, splits = lab["stats"], lab["splits"]
+    for split in splits:
+        (tmp_path / f"Split-{split}").mkdir()
+        (tmp_path / f"Split-{split}" / "FeatureStats.tfrecord").write_bytes(b"")
+    verdict(checks.check_split_statistics(stats, splits, tmp_path, exercise=3), True, "eval: 2,858 examples")
+    (tmp_path / "Split-eval" / "FeatureStats.tfrecord").unlink()
+    verdict(checks.check_split_statistics(stats, splits, tmp_path, exercise=3), False,
+            "no statistics file Split-eval/FeatureStats.tfrecord", "output_path=")
+
+
+@pytest.fixture
+def written(lab, tmp_path):
+    """The traffic rows split and written as the ingest step writes them."""
+    df = data.load("traffic")
+    for split, rows in lab["splits"].items():
+        pipeline.write_examples(rows, tmp_path / f"Split-{split}" / "data_tfrecord-00000-of-00001.gz")
+    return df, tmp_path
+
+
+def test_examples(lab, written):
+    df, folder = written
+    buckets = {"train": 2, "eval": 1}
+    verdict(checks.check_examples(folder, lab["splits"], df, buckets, exercise=1), True,
+            "train: 5,787 tf.Examples in Split-train, eval: 2,858 tf.Examples in Split-eval")
+    halves = {"train": df.iloc[: len(df) // 2], "eval": df.iloc[len(df) // 2:]}
+    verdict(checks.check_examples(folder, halves, df, buckets, exercise=1), False,
+            "a hash split of the 8,645 rows 2:1 gives it 5,787", "pipeline.hash_split")
+    verdict(checks.check_examples(folder, {"train": df}, df, buckets, exercise=1), False,
+            "splits should be a dict with the splits ['eval', 'train'], got ['train']")
+    verdict(checks.check_examples(folder / "elsewhere", lab["splits"], df, buckets, exercise=1), False,
+            "there is no folder Split-train")
+    pipeline.write_examples(lab["splits"]["eval"].head(5), folder / "Split-eval" / "again.gz")
+    verdict(checks.check_examples(folder, lab["splits"], df, buckets, exercise=1), False,
+            "Split-eval holds 2,863 tf.Examples, but the 'eval' split has 2,858 rows")
+
+
+def _decode(file_pattern, num_records, raw=False, lists=False):
+    import tensorflow as tf
+
+    records = []
+    dataset = tf.data.TFRecordDataset(sorted(tf.io.gfile.glob(file_pattern)), compression_type="GZIP")
+    for serialized in dataset.take(num_records):
+        example = tf.train.Example.FromString(serialized.numpy())
+        record = {}
+        for name, feature in example.features.feature.items():
+            values = list(getattr(feature, feature.WhichOneof("kind")).value)
+            value = values if lists else values[0]
+            record[name] = value.decode() if isinstance(value, bytes) and not raw else value
+        records.append(record)
+    return records
+
+
+def test_get_records(lab, written):
+    _, folder = written
+    pattern, rows = str(folder / "Split-train" / "*.gz"), lab["splits"]["train"]
+    verdict(checks.check_get_records(_decode, pattern, rows, exercise=2), True, "3 records decoded, 11 features")
+    verdict(checks.check_get_records(lambda p, n: _decode(p, n, raw=True), pattern, rows, exercise=2), False,
+            "is bytes", "value.decode()")
+    verdict(checks.check_get_records(lambda p, n: _decode(p, n, lists=True), pattern, rows, exercise=2), False,
+            "is a list", "values[0]")
+    verdict(checks.check_get_records(lambda p, n: _decode(p, 2), pattern, rows, exercise=2), False,
+            "get_records(pattern, 1) returned 2 items, expected a list of 1 dictionaries")
+    skipped = lambda p, n: _decode(p, n + 1)[1:]  # noqa: E731
+    verdict(checks.check_get_records(skipped, pattern, rows, exercise=2), False, "record 0[")
+
+    def stub(file_pattern, num_records):
+        raise NotImplementedError("Exercise 2: Decode tf.Examples back into values")
+
+    verdict(checks.check_get_records(stub, pattern, rows, exercise=2), False,
+            "get_records still raises NotImplementedError")
+
+
 def test_eval_validation(lab):
     stats, schema = lab["stats"], lab["schema"]
     ok = tfdv.validate_statistics(stats["eval"], schema)

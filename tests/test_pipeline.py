@@ -224,3 +224,37 @@ def test_load_module_file_imports_by_path(tmp_path):
     assert sys.modules["transform_module_under_test"] is module
     with pytest.raises(FileNotFoundError, match="no Python module file at"):
         pipeline.load_module_file(tmp_path / "missing.py")
+
+
+def test_a_started_execution_names_its_folder_and_is_completed(store, chain, tmp_path):
+    run = chain["run"]
+    started = pipeline.start_execution(store, "ExampleGen", {"num_rows": 5})
+    assert store.get_executions_by_id([started.id])[0].last_known_state == started.RUNNING
+    folder = pipeline.execution_dir(tmp_path, "ExampleGen", "examples", started)
+    assert folder == tmp_path / "ExampleGen" / "examples" / str(started.id)
+    done, out = pipeline.record_execution(
+        store, "ExampleGen", {"input_data": chain["raw"]},
+        {"examples": pipeline.new_artifact(store, "Examples", folder, {"split_names": "train,eval"})},
+        run, execution=started)
+    assert done.id == started.id and done.last_known_state == done.COMPLETE
+    assert done.properties["num_rows"].int_value == 5
+    assert len(store.get_executions_by_type("ExampleGen")) == 2
+    assert {e.id for e in store.get_executions_by_context(run.id)} >= {started.id}
+    with pytest.raises(ValueError, match="needs a stored execution"):
+        pipeline.execution_dir(tmp_path, "ExampleGen", "examples", object())
+    with pytest.raises(ValueError, match="must be a SchemaGen execution from start_execution"):
+        pipeline.record_execution(store, "SchemaGen", {}, {}, run, execution=started)
+
+
+def test_latest_artifact_is_the_newest_version(store, chain, tmp_path):
+    assert pipeline.latest_artifact(store, "Examples").id == chain["examples"].id
+    _, out = pipeline.record_execution(
+        store, "ExampleGen", {"input_data": chain["raw"]},
+        {"examples": pipeline.new_artifact(store, "Examples", tmp_path / "v2", {"split_names": "train,eval"})},
+        chain["run"])
+    assert pipeline.latest_artifact(store, "Examples").id == out["examples"].id > chain["examples"].id
+    assert pipeline.latest_artifact(store, "Examples", producer="ExampleGen").uri.endswith("v2")
+    with pytest.raises(LookupError, match="no Examples artifact written by Importer"):
+        pipeline.latest_artifact(store, "Examples", producer="Importer")
+    with pytest.raises(KeyError, match="no artifact type is registered as 'Model'"):
+        pipeline.latest_artifact(store, "Model")

@@ -2,11 +2,14 @@
 
 Each check returns a ``Verdict``, shown as the last line of its cell: ``✓ Exercise N passed: ...``, or
 ``✗ Exercise N: what is wrong`` followed by a hint. A check never raises: a wrong type, an empty split or
-a missing feature is a verdict too. Checks need no grading tool (nbgrader only builds the learner
-copies); they import TFDV, TensorFlow and tf.Transform only inside the functions that need them.
+a missing feature is a verdict too, and the verdict says whose problem it is: what the learner handed over
+or wrote (``✗``), or a failure of the check itself, such as a bug in it or a Beam job that could not run
+(``⚠ ... the check itself failed``), which no change to the learner's code would fix. Checks need no grading
+tool (nbgrader only builds the learner copies); they import TFDV, TensorFlow and tf.Transform only inside
+the functions that need them.
 
-This package holds the shared part (``Verdict``, ``passed``, ``failed`` and the plumbing of a check); the
-checks live in one module per assignment, and their public names are imported here, so
+This package holds the shared part (``Verdict``, ``passed``, ``failed``, ``check_failed`` and the plumbing
+of a check); the checks live in one module per assignment, and their public names are imported here, so
 ``from helpers import checks; checks.check_splits(...)`` works for every one of them:
 
 - ``data_validation`` (``C2_W1_Assignment_Data_Validation``): ``check_splits``, ``check_statistics``,
@@ -16,10 +19,12 @@ checks live in one module per assignment, and their public names are imported he
 - ``data_pipeline`` (``C2_W3_Assignment_Data_Pipeline``): ``check_feature_selection``,
   ``check_curated_schema``, ``check_transformed_features``, ``check_parent_artifacts``,
   ``check_transform_schema`` (its environments exercise uses ``check_environments``).
-- ``feature_engineering`` (``C2_W2_Assignment_Feature_Engineering``): ``check_split_statistics``,
-  ``check_inferred_schema``, ``check_eval_validation``, ``check_numeric_transforms``,
-  ``check_vocabularies``, ``check_label``, ``check_transformed_records``, and ``run_preprocessing``
-  (the small tf.Transform run the transform checks make).
+- ``feature_engineering`` (``C2_W2_Assignment_Feature_Engineering``): ``check_examples``,
+  ``check_get_records``, ``check_split_statistics``, ``check_eval_validation``, ``check_numeric_transforms``,
+  ``check_vocabularies``, ``check_label``, ``check_transformed_records`` (its schema exercise uses
+  ``check_schema``).
+- ``transform_run``: ``run_preprocessing``, the small tf.Transform run the transform checks make, and the
+  sorting of its failures into the learner's and the check's own.
 """
 
 from __future__ import annotations
@@ -59,6 +64,12 @@ def failed(exercise: int, problem: str, hint: str = "") -> Verdict:
     return Verdict(exercise, False, f"✗ Exercise {exercise}: {problem}" + (f"\n  Hint: {hint}" if hint else ""))
 
 
+def check_failed(exercise: int, what: str, hint: str = "") -> Verdict:
+    """A verdict for a check that could not do its job: not passed, and not the learner's mistake either."""
+    return Verdict(exercise, False, f"⚠ Exercise {exercise}: the check itself failed ({what}); this is not a "
+                                    "mistake in your code" + (f"\n  Hint: {hint}" if hint else ""))
+
+
 class _Failed(Exception):
     """Raised inside a check to stop at the first problem found; turned into a failing verdict."""
 
@@ -67,8 +78,35 @@ class _Failed(Exception):
         self.problem, self.hint = problem, hint
 
 
+class _Broken(Exception):
+    """Raised inside a check when something outside the learner's code failed (a Beam job, say)."""
+
+    def __init__(self, what: str, hint: str = "") -> None:
+        super().__init__(what)
+        self.what, self.hint = what, hint
+
+
+def _one_line(error: BaseException, limit: int = 300) -> str:
+    """``Type: first line of the message``, shortened: how a verdict names an exception."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")[:limit]
+
+
+def _where(error: BaseException) -> str:
+    """The file and line of helpers.checks where ``error`` was raised, for a report."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__)[1:] if "/checks/" in f.filename.replace("\\", "/")]
+    return f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
+
+
 def _check(func: Callable[..., str]) -> Callable[..., Verdict]:
-    """Turn a function that returns a pass detail (or raises ``_Failed``) into a check giving a Verdict."""
+    """Turn a function that returns a pass detail (or raises ``_Failed``) into a check giving a Verdict.
+
+    ``_Failed`` is the learner's problem (``✗``); ``_Broken`` and any other exception escaping the check are
+    the check's own (``⚠ the check itself failed``): learner code that a check calls runs inside
+    ``_calling``, which turns its exceptions into ``_Failed``.
+    """
 
     @functools.wraps(func)
     def run(*args: Any, exercise: int, **kwargs: Any) -> Verdict:
@@ -76,9 +114,11 @@ def _check(func: Callable[..., str]) -> Callable[..., Verdict]:
             return passed(exercise, func(*args, **kwargs))
         except _Failed as problem:
             return failed(exercise, problem.problem, problem.hint)
-        except Exception as error:  # a check must give a verdict, whatever it was handed
-            return failed(exercise, f"the check could not run on what it was given ({type(error).__name__}: "
-                                    f"{error})", "re-run the exercise's cell, then this one")
+        except _Broken as broken:
+            return check_failed(exercise, broken.what, broken.hint)
+        except Exception as error:  # a bug of the check: say so, instead of blaming the learner's code
+            return check_failed(exercise, _one_line(error) + _where(error),
+                                "re-run this cell; if it fails the same way, report this message")
 
     return run
 
@@ -140,6 +180,21 @@ def _quiet():
                 yield
 
 
+@contextlib.contextmanager
+def _calling(name: str):
+    """Run learner code quietly; an exception it raises becomes the learner's verdict, naming ``name``."""
+    try:
+        with _quiet():
+            yield
+    except NotImplementedError as error:
+        raise _Failed(f"{name} still raises NotImplementedError ({error})",
+                      "replace the stub with your code, run that cell, then this one") from None
+    except Exception as error:
+        raise _Failed(f"calling {name} raised {_one_line(error)}",
+                      "fix what the error names, re-run the exercise's cell, then this one") from None
+
+
 from .data_pipeline import *  # noqa: E402,F403
 from .data_validation import *  # noqa: E402,F403
 from .feature_engineering import *  # noqa: E402,F403
+from .transform_run import *  # noqa: E402,F403

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import _check, _Failed, _frame, _listing, _quiet, _schema
+from . import _calling, _check, _Failed, _frame, _listing, _schema
 
 __all__ = ["check_feature_selection", "check_curated_schema", "check_transformed_features",
            "check_parent_artifacts", "check_transform_schema"]
@@ -71,8 +71,9 @@ def check_curated_schema(schema: Any, ranges: Mapping[str, tuple[int, int]], lab
 
 @_check
 def check_transformed_features(records: Any, raw: Any, numeric: Sequence[str], categorical: Sequence[str],
-                               label: str) -> str:
-    """Exercise: z-scored numerics, vocabulary ids (most frequent value = 0) and the label passed through.
+                               label: str, zero_one: Sequence[str] = (), min_max: Sequence[str] = ()) -> str:
+    """Exercise: z-scored ``numeric`` features, ``zero_one`` and ``min_max`` ones scaled to 0-1 (the training
+    minimum becomes 0, the maximum 1), vocabulary ids (most frequent value = 0) and the label passed through.
 
     ``records`` are the transformed training records (``<feature>_xf`` columns), ``raw`` the raw training
     rows in the same order.
@@ -80,13 +81,24 @@ def check_transformed_features(records: Any, raw: Any, numeric: Sequence[str], c
     Introduced in course2_data/solutions/C2_W3_Assignment_Data_Pipeline.ipynb.
     """
     import numpy as np
+    import pandas as pd
 
     records, raw = _frame(records, "the transformed records"), _frame(raw, "the raw training rows")
     if len(records) != len(raw):
         raise _Failed(f"{len(records):,} transformed records for {len(raw):,} raw training rows")
-    for key in [*numeric, *categorical, label]:
+    for key in [*min_max, *zero_one, *numeric, *categorical, label]:
         if f"{key}_xf" not in records.columns:
             raise _Failed(f"no transformed feature {key + '_xf'!r}", f"set outputs[transformed_name({key!r})]")
+        if key not in categorical and not pd.api.types.is_numeric_dtype(records[f"{key}_xf"]):
+            raise _Failed(f"{key + '_xf'!r} holds {records[f'{key}_xf'].dtype} values, expected numbers",
+                          "each output is a tft function of inputs[key]")
+    for keys, how in ((min_max, "tft.scale_by_min_max(inputs[key])"), (zero_one, "tft.scale_to_0_1(inputs[key])")):
+        for key in keys:
+            values, r = records[f"{key}_xf"].to_numpy(dtype=float), raw[key].to_numpy(dtype=float)
+            if not np.allclose(values, (r - r.min()) / (r.max() - r.min()), atol=1e-3):
+                kind = ("z-scored" if abs(values.mean()) < 1e-2 and abs(values.std() - 1) < 1e-2
+                        else f"spanning {values.min():.3f}..{values.max():.3f}")
+                raise _Failed(f"{key + '_xf'!r} is {kind}, not scaled to 0-1 (training minimum 0, maximum 1)", how)
     for key in numeric:
         values = records[f"{key}_xf"].to_numpy(dtype=float)
         expected = (raw[key] - raw[key].mean()) / raw[key].std(ddof=0)
@@ -106,8 +118,9 @@ def check_transformed_features(records: Any, raw: Any, numeric: Sequence[str], c
             raise _Failed(f"the most frequent value of {key!r} does not have id 0", "a vocabulary sorts by frequency")
     if not (records[f"{label}_xf"].to_numpy() == raw[label].to_numpy()).all():
         raise _Failed(f"{label + '_xf'!r} differs from the raw label", f"pass inputs[{label!r}] through unchanged")
-    return (f"{len(records):,} records: {len(numeric)} z-scored, {len(categorical)} vocabularies, "
-            "the label unchanged")
+    scaled = [f"{len(min_max)} min-max scaled"] * bool(min_max) + [f"{len(zero_one)} scaled to 0-1"] * bool(zero_one)
+    return (f"{len(records):,} records: {', '.join([*scaled, f'{len(numeric)} z-scored'])}, "
+            f"{len(categorical)} vocabularies, the label unchanged")
 
 
 @_check
@@ -118,7 +131,7 @@ def check_parent_artifacts(function: Any, store: Any, artifact_id: int, expected
     """
     if not callable(function):
         raise _Failed(f"get_parent_artifacts should be a function, got {type(function).__name__}")
-    with _quiet():
+    with _calling("get_parent_artifacts"):
         parents = function(store, artifact_id)
     if isinstance(parents, (str, bytes)) or not isinstance(parents, Sequence):
         raise _Failed(f"get_parent_artifacts returned {type(parents).__name__}, expected a list of artifacts",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _anomalous, _check, _Failed, _feature_names, _frame, _listing, _quiet, _schema, _stats
+from . import _anomalous, _calling, _check, _Failed, _feature_names, _frame, _listing, _schema, _stats
 
 __all__ = [
     "check_splits", "check_statistics", "check_schema", "check_anomalies_function", "check_eval_anomalies_fixed",
@@ -115,7 +115,7 @@ def check_anomalies_function(function: Any, statistics: Any, schema: Any) -> str
         raise _Failed(f"expected your function, got {type(function).__name__}")
     _stats(statistics, "the statistics")
     before = _schema(schema).SerializeToString()
-    with _quiet():
+    with _calling("your function"):
         result = function(statistics, schema)
     if result is None:
         raise _Failed("the function returns nothing", "return the anomalies after displaying them")
@@ -206,7 +206,7 @@ def check_domains_modified(function: Any, schema: Any, features: Sequence[str], 
     trial.CopyFrom(schema)
     for f in features:  # undo, then see what the function does on its own
         tfdv.set_domain(trial, f, schema_pb2.StringDomain(name=f, value=["No"]))
-    with _quiet():
+    with _calling("your function"):
         returned = function(list(features), trial, domain)
     if not isinstance(returned, schema_pb2.Schema):
         raise _Failed(f"the function returns a {type(returned).__name__}", "return the schema it modified")
@@ -218,8 +218,10 @@ def check_domains_modified(function: Any, schema: Any, features: Sequence[str], 
 
 
 @_check
-def check_environments(schema: Any, anomalies: Any, label: str) -> str:
+def check_environments(schema: Any, anomalies: Any, label: str, variable: str = "serving_anomalies_with_env") -> str:
     """Exercise: TRAINING and SERVING environments, the label not expected when serving.
+
+    ``variable`` is the notebook's name for the anomalies, which the verdict names.
 
     Introduced in course2_data/C2_W1_Assignment_Data_Validation.ipynb.
     """
@@ -235,8 +237,8 @@ def check_environments(schema: Any, anomalies: Any, label: str) -> str:
         raise _Failed(f"{label!r} is still expected in the SERVING environment",
                       f"tfdv.get_feature(schema, {label!r}).not_in_environment.append('SERVING')")
     if not isinstance(anomalies, anomalies_pb2.Anomalies):
-        raise _Failed(f"serving_anomalies_with_env should be the Anomalies that tfdv.validate_statistics "
-                      f"returns, got {type(anomalies).__name__}")
+        raise _Failed(f"{variable} should be the Anomalies that tfdv.validate_statistics returns, got "
+                      f"{type(anomalies).__name__}", "tfdv.validate_statistics(..., environment='SERVING')")
     if anomalies.anomaly_info:
         raise _Failed(f"validating the serving statistics still finds anomalies in "
                       f"{_listing(_anomalous(anomalies))}", "pass environment='SERVING' to validate_statistics")

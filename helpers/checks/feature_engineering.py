@@ -10,141 +10,17 @@ Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import _anomalous, _check, _Failed, _feature_names, _frame, _listing, _schema, _stats
-
-if TYPE_CHECKING:
-    import pandas as pd
+from . import _anomalous, _calling, _check, _Failed, _feature_names, _frame, _listing, _schema, _stats
+from .transform_run import _column, _is_integer, _module, _run, _suffixed
 
 __all__ = [
-    "run_preprocessing", "check_split_statistics", "check_eval_validation", "check_numeric_transforms",
-    "check_vocabularies", "check_label", "check_transformed_records",
+    "check_examples", "check_get_records", "check_split_statistics", "check_eval_validation",
+    "check_numeric_transforms", "check_vocabularies", "check_label", "check_transformed_records",
 ]
-
-_ROW = "__row__"  # a row number threaded through a check's transform run, to line outputs up with inputs
-
-
-def _suffixed(key: str) -> str:
-    return key + "_xf"
-
-
-def _instances(rows: "pd.DataFrame", schema: Any) -> list[dict[str, list]]:
-    from tensorflow_metadata.proto.v0 import schema_pb2
-
-    kinds = {f.name: f.type for f in schema.feature}
-    missing = [name for name in kinds if name not in rows.columns]
-    if missing:
-        raise _Failed(f"the rows lack the schema's column(s) {_listing(missing)}", "pass rows of the train split")
-    out = []
-    for number, record in enumerate(rows[list(kinds)].to_dict("records")):
-        instance = {_ROW: [number]}
-        for name, value in record.items():
-            if kinds[name] == schema_pb2.BYTES:
-                instance[name] = [str(value).encode()]
-            elif kinds[name] == schema_pb2.INT:
-                instance[name] = [int(value)]
-            else:
-                instance[name] = [float(value)]
-        out.append(instance)
-    return out
-
-
-def run_preprocessing(function: Callable[[dict], dict], rows: "pd.DataFrame", schema: Any,
-                      unseen: "pd.DataFrame | None" = None) -> tuple["pd.DataFrame", "pd.DataFrame | None"]:
-    """Analyze ``rows`` with tf.Transform, transform them (and ``unseen`` rows the analysis never saw).
-
-    ``function`` is a ``preprocessing_fn`` (or one part of it); ``schema`` describes the raw rows. Returns
-    the transformed rows as DataFrames (one column per output, in the order of the input rows; the first
-    one's ``attrs["vocabularies"]`` names the vocabulary files written). Runs on Beam's DirectRunner in
-    memory, in a temporary folder.
-
-    Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
-    """
-    import tempfile
-
-    import pandas as pd
-    import tensorflow as tf
-    import tensorflow_transform.beam as tft_beam
-    from tensorflow_metadata.proto.v0 import schema_pb2
-    from tensorflow_transform.tf_metadata import dataset_metadata
-
-    with_row = schema_pb2.Schema()
-    with_row.CopyFrom(schema)
-    feature = with_row.feature.add(name=_ROW, type=schema_pb2.INT)
-    feature.shape.dim.add(size=1)
-    feature.presence.min_fraction = 1.0
-    metadata = dataset_metadata.DatasetMetadata(with_row)
-
-    def numbered(inputs: dict) -> dict:
-        outputs = dict(function({k: v for k, v in inputs.items() if k != _ROW}))
-        outputs[_ROW] = tf.identity(inputs[_ROW])
-        return outputs
-
-    def frame(instances: list[dict]) -> "pd.DataFrame":
-        records = [{k: (v.tolist()[0] if getattr(v, "size", 0) == 1 else v) for k, v in i.items()} for i in instances]
-        df = pd.DataFrame(records).sort_values(_ROW).set_index(_ROW)
-        df.index.name = None
-        return df
-
-    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
-        (transformed, _), transform_fn = (
-            (_instances(rows, schema), metadata) | tft_beam.AnalyzeAndTransformDataset(numbered))
-        extra = None
-        if unseen is not None:
-            extra, _ = ((_instances(unseen, schema), metadata), transform_fn) | tft_beam.TransformDataset()
-        path = transform_fn[0][0] if isinstance(transform_fn[0], list) else transform_fn[0]  # in memory: [path]
-        assets = Path(path) / "assets"
-        vocabularies = sorted(p.name for p in assets.iterdir()) if assets.is_dir() else []
-    out = frame(transformed)
-    out.attrs["vocabularies"] = vocabularies
-    return out, None if extra is None else frame(extra)
-
-
-def _module(module: Any) -> ModuleType:
-    if not isinstance(module, ModuleType):
-        raise _Failed(f"pass the transform module (what pipeline.load_module_file returns), got "
-                      f"{type(module).__name__}")
-    return module
-
-
-def _run(module: Any, name: str, exercise_rows: "pd.DataFrame", schema: Any,
-         unseen: "pd.DataFrame | None" = None) -> tuple["pd.DataFrame", "pd.DataFrame | None"]:
-    """Run ``module.<name>`` through ``run_preprocessing``, turning each way it can fail into a verdict."""
-    function = getattr(module, name, None)
-    if not callable(function):
-        raise _Failed(f"the transform module has no function {name}()",
-                      "run the exercise's %%writefile -a cell, then reload the module (the cell above this one)")
-    _frame(exercise_rows, "the rows to analyze")
-    _schema(schema)
-    try:
-        return run_preprocessing(function, exercise_rows, schema, unseen)
-    except NotImplementedError as error:
-        raise _Failed(f"{name}() still raises NotImplementedError ({error})",
-                      "replace the stub with your code, run that %%writefile -a cell, then the cells below it"
-                      ) from None
-    except Exception as error:  # what tf.Transform says about the learner's code, on one line
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise _Failed(f"tf.Transform could not run {name}(): {type(error).__name__}: {first}"[:400],
-                      "each output must be a tensor computed from inputs[key] with tf/tft functions") from None
-
-
-def _column(outputs: "pd.DataFrame", key: str, how: str) -> Any:
-    name = _suffixed(key)
-    if name not in outputs.columns:
-        have = _listing(sorted(outputs.columns)) or "nothing"
-        raise _Failed(f"the outputs have no {name!r} (they have {have})",
-                      f"set outputs[transformed_name({key!r})] = {how}")
-    return outputs[name]
-
-
-def _is_integer(values: Any) -> bool:
-    import pandas as pd
-
-    return pd.api.types.is_integer_dtype(values)
 
 
 def _zscore(out: Any, raw: Any, key: str) -> None:
@@ -191,9 +67,95 @@ def _buckets(out: Any, raw: Any, key: str, count: int) -> None:
                       f"bucketize the raw inputs[{key!r}]")
 
 
+def _count_records(pattern: str) -> int:
+    import tensorflow as tf
+
+    files = sorted(tf.io.gfile.glob(pattern))
+    return sum(1 for _ in tf.data.TFRecordDataset(files, compression_type="GZIP")) if files else 0
+
+
 @_check
-def check_split_statistics(statistics: Any, splits: Any) -> str:
-    """Exercise: TFDV statistics for every split of the examples (StatisticsGen).
+def check_examples(examples_dir: Any, splits: Any, df: Any, buckets: Mapping[str, int]) -> str:
+    """Exercise: the ingest step (CsvExampleGen): ``df`` split by hash into ``buckets``, each split written
+    as gzipped tf.Examples in ``examples_dir/Split-<split>/``.
+
+    Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
+    """
+    from helpers.pipeline import hash_split
+
+    _frame(df, "the ingested data")
+    if not isinstance(splits, Mapping) or sorted(splits) != sorted(buckets):
+        got = sorted(splits) if isinstance(splits, Mapping) else type(splits).__name__
+        raise _Failed(f"splits should be a dict with the splits {sorted(buckets)}, got {got}",
+                      "splits = pipeline.hash_split(pd.read_csv(raw_csv), split_buckets)")
+    expected = hash_split(df, buckets)
+    for split, rows in splits.items():
+        rows = _frame(rows, f"the {split!r} split")
+        if len(rows) != len(expected[split]):
+            raise _Failed(f"the {split!r} split has {len(rows):,} rows; a hash split of the {len(df):,} rows "
+                          f"{':'.join(map(str, buckets.values()))} gives it {len(expected[split]):,}",
+                          "pipeline.hash_split(..., split_buckets) puts each row where its hash says")
+    for split, rows in splits.items():
+        folder = Path(examples_dir) / f"Split-{split}"
+        if not folder.is_dir():
+            raise _Failed(f"there is no folder {folder.name} in the step's output folder",
+                          "write each split to examples_dir / f'Split-{split}' / 'data_tfrecord-00000-of-00001.gz'")
+        try:
+            count = _count_records(str(folder / "*.gz"))
+        except Exception as error:  # a file that is not a gzipped TFRecord
+            raise _Failed(f"the files in {folder.name} cannot be read as gzipped TFRecords ({type(error).__name__})",
+                          "pipeline.write_examples(rows, path) writes them; name them *.gz") from None
+        if count != len(rows):
+            raise _Failed(f"{folder.name} holds {count:,} tf.Examples, but the {split!r} split has {len(rows):,} rows",
+                          "write every row of each split, once (re-run the cell from a fresh step)")
+    return ", ".join(f"{s}: {len(r):,} tf.Examples in Split-{s}" for s, r in splits.items())
+
+
+@_check
+def check_get_records(function: Any, file_pattern: str, rows: Any) -> str:
+    """Exercise: ``get_records(file_pattern, num_records)`` decodes the first tf.Examples into dictionaries of
+    plain values (str, int, float), which match the first rows written.
+
+    Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
+    """
+    import math
+
+    if not callable(function):
+        raise _Failed(f"get_records should be a function, got {type(function).__name__}")
+    rows = _frame(rows, "the rows written")
+    for count in (1, 3):
+        with _calling("get_records"):
+            records = function(file_pattern, count)
+        if not isinstance(records, list) or len(records) != count:
+            got = f"{len(records)} items" if isinstance(records, list) else type(records).__name__
+            raise _Failed(f"get_records(pattern, {count}) returned {got}, expected a list of {count} dictionaries",
+                          "dataset.take(num_records), one dictionary per record")
+    for number, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise _Failed(f"record {number} is a {type(record).__name__}, expected a dict of feature -> value")
+        expected = {k: v for k, v in rows.iloc[number].items() if not (isinstance(v, float) and math.isnan(v))}
+        missing = sorted(set(expected) - set(record))
+        if missing:
+            raise _Failed(f"record {number} lacks {_listing(missing)}", "one entry per feature of the tf.Example")
+        for key, want in expected.items():
+            got = record[key]
+            if isinstance(got, (list, tuple)):
+                raise _Failed(f"record {number}[{key!r}] is a list ({got!r}); each feature holds one value",
+                              "take the single value: values[0]")
+            if isinstance(got, bytes):
+                raise _Failed(f"record {number}[{key!r}] is bytes ({got!r})", "decode strings: value.decode()")
+            same = (str(got) == str(want) if isinstance(want, str)
+                    else isinstance(got, (int, float)) and abs(float(got) - float(want)) <= 1e-3 * max(1, abs(want)))
+            if not same:
+                raise _Failed(f"record {number}[{key!r}] is {got!r}; the row written has {want!r}",
+                              "read the records in file order, the first num_records of them")
+    return f"3 records decoded, {len(rows.columns)} features each, equal to the first rows written"
+
+
+@_check
+def check_split_statistics(statistics: Any, splits: Any, statistics_dir: Any = None) -> str:
+    """Exercise: TFDV statistics for every split of the examples (StatisticsGen), and (when
+    ``statistics_dir`` is given) written to ``statistics_dir/Split-<split>/FeatureStats.tfrecord``.
 
     Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
     """
@@ -203,6 +165,12 @@ def check_split_statistics(statistics: Any, splits: Any) -> str:
     if sorted(statistics) != sorted(splits):
         raise _Failed(f"statistics has the splits {sorted(statistics)}, expected {sorted(splits)}",
                       "compute statistics for every split ExampleGen wrote")
+    for split in splits if statistics_dir is not None else []:
+        written = Path(statistics_dir) / f"Split-{split}" / "FeatureStats.tfrecord"
+        if not written.is_file():
+            raise _Failed(f"no statistics file Split-{split}/FeatureStats.tfrecord in the step's output folder: the "
+                          "next steps of a pipeline read the statistics from there",
+                          "pass output_path=str(statistics_dir / f'Split-{split}' / 'FeatureStats.tfrecord')")
     for split, rows in splits.items():
         dataset = _stats(statistics[split], f"the statistics of {split!r}")
         if dataset.num_examples != len(rows):

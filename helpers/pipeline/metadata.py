@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from ml_metadata.proto import metadata_store_pb2
 
 __all__ = [
-    "PROPERTY_TYPES", "open_store", "register_types", "put_context", "new_artifact", "record_execution",
-    "artifacts_frame", "executions_frame", "execution_io_frame", "lineage_frame", "display_uri",
+    "PROPERTY_TYPES", "open_store", "register_types", "put_context", "new_artifact", "start_execution",
+    "execution_dir", "record_execution", "latest_artifact", "artifacts_frame", "executions_frame",
+    "execution_io_frame", "lineage_frame", "display_uri",
 ]
 
 PROPERTY_TYPES = ("STRING", "INT", "DOUBLE")
@@ -135,6 +136,36 @@ def new_artifact(store: "metadata_store.MetadataStore", type_name: str, uri: str
     return artifact
 
 
+def start_execution(store: "metadata_store.MetadataStore", type_name: str,
+                    properties: Mapping[str, PropertyValue] = {}) -> "metadata_store_pb2.Execution":
+    """Register a RUNNING execution of a registered type and return it with its id, as TFX does before a
+    component runs: the id names the step's output folders (``execution_dir``). ``record_execution(...,
+    execution=...)`` then completes it.
+
+    Introduced in course2_data/C2_W2_Lab_2_Feature_Engineering_Pipeline.ipynb.
+    """
+    from ml_metadata.proto import metadata_store_pb2
+
+    execution_type = _get_type(store.get_execution_type, type_name, "execution")
+    execution = metadata_store_pb2.Execution(type_id=execution_type.id,
+                                             last_known_state=metadata_store_pb2.Execution.RUNNING)
+    _set_properties(execution, properties)
+    [execution.id] = store.put_executions([execution])
+    return execution
+
+
+def execution_dir(root: str | Path, component: str, output: str,
+                  execution: "metadata_store_pb2.Execution") -> Path:
+    """``<root>/<component>/<output>/<execution id>``: where a step writes an output, as TFX lays it out, so
+    each run of a step adds a version instead of overwriting the last one.
+
+    Introduced in course2_data/C2_W2_Lab_2_Feature_Engineering_Pipeline.ipynb.
+    """
+    if not getattr(execution, "id", 0):
+        raise ValueError("execution_dir needs a stored execution (from start_execution), got one without an id")
+    return Path(root) / component / output / str(execution.id)
+
+
 def record_execution(
     store: "metadata_store.MetadataStore",
     type_name: str,
@@ -142,18 +173,24 @@ def record_execution(
     outputs: Mapping[str, "metadata_store_pb2.Artifact"],
     context: "metadata_store_pb2.Context | None" = None,
     properties: Mapping[str, PropertyValue] = {},
+    execution: "metadata_store_pb2.Execution | None" = None,
 ) -> tuple["metadata_store_pb2.Execution", dict[str, "metadata_store_pb2.Artifact"]]:
     """Record one finished step: an execution, an INPUT event per stored input artifact, the new output
     artifacts with an OUTPUT event each, all attributed to ``context``, in one transaction.
 
     ``inputs`` maps a key (such as ``"examples"``) to an artifact already in the store; ``outputs`` maps a
-    key to an artifact from ``new_artifact``. Returns the stored execution and the outputs with their ids.
+    key to an artifact from ``new_artifact``. ``execution`` is one that ``start_execution`` registered (it
+    is marked COMPLETE); without it a new execution is stored. Returns the stored execution and the outputs
+    with their ids.
 
     Introduced in course2_data/C2_W2_Lab_2_Feature_Engineering_Pipeline.ipynb.
     """
     from ml_metadata.proto import metadata_store_pb2
 
     execution_type = _get_type(store.get_execution_type, type_name, "execution")
+    started = execution
+    if started is not None and (not getattr(started, "id", 0) or started.type_id != execution_type.id):
+        raise ValueError(f"execution must be a {type_name} execution from start_execution(store, {type_name!r})")
     for key, artifact in inputs.items():
         if not isinstance(artifact, metadata_store_pb2.Artifact) or not artifact.HasField("id"):
             raise ValueError(f"input {key!r} must be an artifact already in the store (one that an earlier "
@@ -163,6 +200,9 @@ def record_execution(
             raise ValueError(f"output {key!r} must be a new artifact from new_artifact(), not a stored one")
     execution = metadata_store_pb2.Execution(
         type_id=execution_type.id, last_known_state=metadata_store_pb2.Execution.COMPLETE)
+    if started is not None:
+        execution.CopyFrom(started)
+        execution.last_known_state = metadata_store_pb2.Execution.COMPLETE
     _set_properties(execution, properties)
 
     def event(kind: int, key: str) -> "metadata_store_pb2.Event":
@@ -178,6 +218,31 @@ def record_execution(
     [execution] = store.get_executions_by_id([execution_id])
     stored = dict(zip(outputs, store.get_artifacts_by_id(artifact_ids[len(inputs):])))
     return execution, stored
+
+
+def latest_artifact(store: "metadata_store.MetadataStore", type_name: str,
+                    producer: str | None = None) -> "metadata_store_pb2.Artifact":
+    """The newest artifact of a type (the highest id), optionally only among those an execution of type
+    ``producer`` wrote: how a step finds the latest version of its input, as TFX's resolvers do.
+
+    Introduced in course2_data/C2_W2_Lab_2_Feature_Engineering_Pipeline.ipynb.
+    """
+    from ml_metadata.proto import metadata_store_pb2
+
+    _get_type(store.get_artifact_type, type_name, "artifact")
+    artifacts = store.get_artifacts_by_type(type_name)
+    if producer is not None:
+        _get_type(store.get_execution_type, producer, "execution")
+        type_id = store.get_execution_type(producer).id
+        events = store.get_events_by_artifact_ids([a.id for a in artifacts]) if artifacts else []
+        writers = {e.execution_id for e in events if e.type == metadata_store_pb2.Event.OUTPUT}
+        by = {x.id for x in store.get_executions_by_id(sorted(writers)) if x.type_id == type_id}
+        mine = {e.artifact_id for e in events if e.type == metadata_store_pb2.Event.OUTPUT and e.execution_id in by}
+        artifacts = [a for a in artifacts if a.id in mine]
+    if not artifacts:
+        raise LookupError(f"the store holds no {type_name} artifact" + (f" written by {producer}" if producer else "")
+                          + "; run the step that writes it first")
+    return max(artifacts, key=lambda a: a.id)
 
 
 # ----------------------------------------------------------------------------------------- the queries
