@@ -28,7 +28,8 @@ from helpers.evaluation.tables import (
 )
 
 __all__ = [
-    "METRICS", "ChangeThreshold", "MetricThreshold", "ValueThreshold", "sliced_metrics", "validate", "validation_ok",
-    "OVERALL", "beam_options", "confusion_at", "dropped_slices", "fairness_frame", "import_tfma", "metrics_frame", "plot_calibration",
-    "plot_confusion", "slice_name", "time_series_frame", "validation_frame", "write_examples",
+    "METRICS", "OVERALL", "ChangeThreshold", "MetricThreshold", "ValueThreshold", "beam_options", "confusion_at",
+    "dropped_slices", "fairness_frame", "import_tfma", "metrics_frame", "plot_calibration", "plot_confusion",
+    "slice_name", "sliced_metrics", "time_series_frame", "validate", "validation_frame", "validation_ok",
+    "write_examples",
 ]
