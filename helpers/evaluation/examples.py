@@ -32,8 +32,15 @@ def import_tfma() -> Any:
     # positive), and store NaN there on purpose; numpy's notice about it says nothing about the evaluation.
     warnings.filterwarnings("ignore", message="invalid value encountered in divide", category=RuntimeWarning,
                             module=r"tensorflow_model_analysis\.metrics")
-    import tensorflow_model_analysis as tfma
-    from fairness_indicators import fairness_indicators_metrics  # noqa: F401  (registers FairnessIndicators)
+    try:
+        import tensorflow_model_analysis as tfma
+        from fairness_indicators import fairness_indicators_metrics  # noqa: F401  (registers FairnessIndicators)
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            f"{error.name} is missing: TFMA and Fairness Indicators are installed without their dependencies "
+            "(they pin IPython and ipywidgets below JupyterLab 4's); in a checkout run "
+            "`pip install --no-deps -r requirements-nodeps.txt` after `pip install -r requirements.txt` "
+            "(`make lab` does both), then restart the kernel") from error
 
     return tfma
 
