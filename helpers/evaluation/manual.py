@@ -1,8 +1,8 @@
-"""Model analysis without TFMA: metrics overall, per slice and per crossed slice, and a candidate validated
-against value and change thresholds, as TFMA's ``MetricThreshold`` does.
+"""Sliced metrics and threshold checks by hand, for the validation gate's pipeline step
+(course3_modeling/C3_W4_Lab_2_Model_Validation_Gate.ipynb), whose scikit-learn models TFMA cannot
+score in a baseline comparison (``tfma.analyze_raw_data`` drops the baseline and its change thresholds).
 
-TFMA itself is not in the environment (it pins IPython and ipywidgets below what JupyterLab 4 needs), so
-the slicing is done by fairlearn's ``MetricFrame`` and the thresholds are small dataclasses that mirror
+The slicing is done by fairlearn's ``MetricFrame`` and the thresholds are small dataclasses that mirror
 TFMA's ``GenericValueThreshold`` (a lower and/or upper bound) and ``GenericChangeThreshold`` (a least
 change, absolute and/or relative, in the direction that is better). ``validate`` returns one row per check
 (metric, slice, value, threshold, verdict), so a learner sees why a validation failed.
