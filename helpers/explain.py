@@ -11,7 +11,8 @@ import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["per_class", "class_sums", "importances_frame", "plot_importance_boxes", "top_features"]
+__all__ = ["per_class", "class_sums", "importances_frame", "plot_importance_boxes", "plot_shap_images",
+           "top_features"]
 
 
 def _as_array(values: Any, what: str) -> "np.ndarray":  # noqa: F821
@@ -75,6 +76,88 @@ def class_sums(shap_values: Any, class_names: Sequence[str],
     if row_names is not None and len(row_names) != sums.shape[0]:
         raise ValueError(f"row_names has {len(row_names)} names for {sums.shape[0]} explained images")
     return pd.DataFrame(sums, columns=list(class_names), index=list(row_names) if row_names is not None else None)
+
+
+def plot_shap_images(shap_values: Any, images: Any, class_names: Sequence[str],
+                     row_names: Sequence[str] | None = None, reference: Any = None,
+                     true_classes: Sequence[int] | None = None, percentile: float = 99.0,
+                     title: str = "", cell: float = 0.95) -> "plt.Figure":  # noqa: F821
+    """SHAP values of images as a grid: one row per image, one column per class, evidence in red and blue.
+
+    What ``shap.image_plot`` draws, sized for a notebook: each image (left) and, per class, its SHAP values
+    over a faint copy of it, red where the pixels push that class up and blue where they push it down,
+    transparent where they do nothing. The colour scale is shared and clipped at the ``percentile`` of the
+    absolute values, so a few extreme pixels do not wash out the rest. ``reference`` (one image per class)
+    adds a top row showing what each column's class looks like; ``true_classes`` frames each row's own
+    class; the colour bar sits at the right, so no band is left below the grid.
+
+    Raises:
+        TypeError / ValueError: as ``per_class``; images, names or reference of the wrong length.
+
+    Introduced in course3_modeling/C3_W5_Lab_1_SHAP.ipynb.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.colors import LinearSegmentedColormap, Normalize
+
+    arrays = per_class(shap_values, n_classes=len(class_names))
+    n_images, n_classes = arrays[0].shape[0], len(class_names)
+    pictures = np.asarray(images, dtype=float)
+    if pictures.size != arrays[0][..., 0].size:
+        raise ValueError(f"images must hold {n_images} images of {arrays[0].shape[1:3]} pixels, "
+                         f"got an array of shape {pictures.shape}")
+    pictures = pictures.reshape(n_images, *arrays[0].shape[1:3])
+    if row_names is not None and len(row_names) != n_images:
+        raise ValueError(f"row_names has {len(row_names)} names for {n_images} images")
+    if true_classes is not None and len(true_classes) != n_images:
+        raise ValueError(f"true_classes has {len(true_classes)} entries for {n_images} images")
+    if reference is not None:
+        reference = np.asarray(reference, dtype=float)
+        if reference.shape[0] != n_classes:
+            raise ValueError(f"reference must hold one image per class ({n_classes}), got {reference.shape[0]}")
+        reference = reference.reshape(n_classes, *pictures.shape[1:])
+    values = np.stack([a.sum(axis=-1) for a in arrays], axis=-1)  # (images, height, width, classes)
+    limit = float(np.percentile(np.abs(values), percentile)) or 1.0
+    colours = [(0.0, 0.54, 0.9, 1.0), (1.0, 1.0, 1.0, 0.0), (1.0, 0.0, 0.32, 1.0)]  # blue, clear, red
+    cmap = LinearSegmentedColormap.from_list("blue_clear_red", colours)
+    norm = Normalize(-limit, limit)
+
+    top = 1 if reference is not None else 0
+    n_rows, n_cols = n_images + top, n_classes + 1
+    height = cell * n_rows + 0.7
+    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False, figsize=(cell * n_cols + 1.6, height),
+                             gridspec_kw={"wspace": 0.06, "hspace": 0.1})
+    fig.subplots_adjust(top=1 - 0.55 / height, bottom=0.15 / height)  # no empty band above or below the grid
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    if reference is not None:
+        axes[0, 0].text(0.95, 0.5, "reference", ha="right", va="center", transform=axes[0, 0].transAxes)
+        for k in range(n_classes):
+            axes[0, k + 1].imshow(reference[k], cmap="gray_r", interpolation="nearest")
+    for k, name in enumerate(class_names):
+        axes[0, k + 1].set_title(name, fontsize=9)
+    for i in range(n_images):
+        row = axes[i + top]
+        row[0].imshow(pictures[i], cmap="gray_r", interpolation="nearest")
+        if row_names is not None:
+            row[0].set_ylabel(row_names[i], rotation=0, ha="right", va="center", fontsize=9)
+        for k in range(n_classes):
+            row[k + 1].imshow(pictures[i], cmap="gray_r", alpha=0.25, interpolation="nearest")
+            row[k + 1].imshow(values[i, ..., k], cmap=cmap, norm=norm, interpolation="nearest")
+            if true_classes is not None and int(true_classes[i]) == k:
+                for spine in row[k + 1].spines.values():
+                    spine.set_visible(True)
+                    spine.set_color("0.2")
+                    spine.set_linewidth(1.5)
+    colorbar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes.ravel().tolist(),
+                            fraction=0.02, pad=0.01, extend="both")
+    colorbar.set_label(f"SHAP value (clipped at the {percentile:g}th percentile of |value|)")
+    if title:
+        fig.suptitle(title, y=1 - 0.1 / height, va="top")
+    return fig
 
 
 def _check_result(result: Any, feature_names: Sequence[str], what: str) -> None:

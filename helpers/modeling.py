@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["PipelineRunError", "RunnerLog", "quiet_kfp", "describe_saved_model", "model_edges", "plot_wiring"]
+__all__ = ["PipelineRunError", "RunnerLog", "quiet_kfp", "describe_saved_model", "model_edges", "plot_wiring",
+           "summary_text"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _TASK_STATUS = re.compile(r"Task '([^']+)' finished with status (\w+)")
@@ -166,6 +168,30 @@ def describe_saved_model(path: str | Path, signature: str | None = None, tag_set
 # A Keras model's wiring
 
 
+def summary_text(model: Any) -> str:
+    """``model.summary()`` as plain text: the same table, without colour codes or an empty HTML block.
+
+    Keras 3 draws its summary with ``rich``, which in a notebook writes ANSI colour codes into the stored
+    output (unreadable on GitHub) or, given a ``print_fn``, an empty HTML block next to the text. Here
+    rich renders to a plain string, with its notebook detection turned off for that one call.
+
+    Raises:
+        TypeError: ``model`` has no ``summary`` method.
+
+    Introduced in course3_modeling/C3_W1_Lab_1_Keras_Tuner.ipynb.
+    """
+    from unittest import mock
+
+    import rich.console
+
+    if not callable(getattr(model, "summary", None)) or not hasattr(model, "layers"):
+        raise TypeError(f"summary_text needs a Keras model, got {type(model).__name__}")
+    parts: list[str] = []
+    with mock.patch.object(rich.console, "_is_jupyter", lambda: False):
+        model.summary(print_fn=lambda text, **_: parts.append(text))
+    return _ANSI.sub("", "\n".join(part.rstrip("\n") for part in parts))
+
+
 def model_edges(model: Any) -> list[tuple[str, str]]:
     """The connections of a Keras functional model as ``(from layer, to layer)`` name pairs, in layer order.
 
@@ -196,11 +222,12 @@ def _shape(layer: Any) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
-def plot_wiring(model: Any, title: str = "", width: float = 11.0) -> "Figure":
+def plot_wiring(model: Any, title: str = "", width: float = 11.0, ax: "Axes | None" = None) -> "Figure":
     """Draw a Keras functional model's layers (name, type, output shape) and connections, top to bottom.
 
     What ``keras.utils.plot_model`` shows, drawn with matplotlib, so it needs neither pydot nor graphviz.
-    Each layer sits one row below its deepest input.
+    Each layer sits one row below its deepest input. Pass ``ax`` to draw into an existing panel (e.g. two
+    models side by side); otherwise a new figure ``width`` inches wide is made.
 
     Introduced in course3_modeling/C3_W2_Lab_1_Manual_Dimensionality.ipynb.
     """
@@ -219,7 +246,11 @@ def plot_wiring(model: Any, title: str = "", width: float = 11.0) -> "Figure":
         rows.setdefault(depth[layer.name], []).append(layer.name)
     n_rows = max(rows) + 1
     widest = max(len(r) for r in rows.values())
-    fig, ax = plt.subplots(figsize=(width, 1.05 * n_rows + 0.6))
+    own_figure = ax is None
+    if own_figure:
+        fig, ax = plt.subplots(figsize=(width, 1.05 * n_rows + 0.6))
+    else:
+        fig = ax.figure
     where: dict[str, tuple[float, float]] = {}
     for row, members in rows.items():
         for i, name in enumerate(members):
@@ -240,5 +271,6 @@ def plot_wiring(model: Any, title: str = "", width: float = 11.0) -> "Figure":
     ax.set_ylim(-0.6, n_rows - 0.4)
     ax.axis("off")
     ax.set_title(title or f"Wiring of the model '{model.name}' ({len(layers)} layers)")
-    fig.tight_layout()
+    if own_figure:
+        fig.tight_layout()
     return fig

@@ -69,6 +69,35 @@ def test_class_sums_rejects_mismatched_names():
         explain.class_sums(shap_array(), ["a", "b", "c"], row_names=["x"])
 
 
+def test_plot_shap_images_draws_a_reference_row_and_one_column_per_class():
+    values = shap_array(images=2, classes=3)
+    images = np.zeros((2, 4, 4, 1))
+    fig = explain.plot_shap_images(values, images, ["a", "b", "c"], row_names=["x", "y"],
+                                   reference=np.ones((3, 4, 4, 1)), true_classes=[0, 2], title="grid")
+    panels = fig.axes[:-1]  # the last axes is the colour bar
+    assert len(panels) == 3 * 4
+    assert [ax.get_title() for ax in panels[1:4]] == ["a", "b", "c"]
+    assert panels[0].texts[0].get_text() == "reference"
+    assert panels[4].get_ylabel() == "x" and panels[8].get_ylabel() == "y"
+    assert len(panels[5].images) == 2  # the faint image and its SHAP values
+    assert panels[5].spines["top"].get_visible() and not panels[6].spines["top"].get_visible()
+    assert "99th percentile" in fig.axes[-1].get_ylabel()
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"images": np.zeros((3, 4, 4, 1))}, "images must hold 2 images"),
+    ({"row_names": ["x"]}, "row_names has 1 names"),
+    ({"reference": np.zeros((2, 4, 4, 1))}, "one image per class"),
+    ({"true_classes": [0]}, "true_classes has 1 entries"),
+])
+def test_plot_shap_images_rejects_mismatched_input(kwargs, words):
+    arguments = {"images": np.zeros((2, 4, 4, 1)), **kwargs}
+    with pytest.raises(ValueError, match=words):
+        explain.plot_shap_images(shap_array(images=2, classes=3), class_names=["a", "b", "c"], **arguments)
+    plt.close("all")
+
+
 def test_importances_frame_sorts_by_mean_then_name():
     result = pi_result([[0.1, 0.1], [0.3, 0.5], [0.1, 0.1]])
     frame = explain.importances_frame(result, ["b", "a", "c"])

@@ -151,12 +151,38 @@ def test_plot_wiring_draws_one_box_per_layer_and_one_arrow_per_edge(two_input_mo
     plt.close(fig)
 
 
+def test_plot_wiring_draws_into_a_given_panel(two_input_model):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2)
+    assert modeling.plot_wiring(two_input_model, title="right", ax=right) is fig
+    assert right.get_title() == "right" and len([t for t in right.texts if t.get_text()]) == 6
+    assert not left.texts
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("bad", ["a model", None, object()])
 def test_model_edges_and_plot_wiring_refuse_what_is_not_a_model(bad):
     with pytest.raises(TypeError, match="needs a built Keras functional model"):
         modeling.model_edges(bad)
     with pytest.raises(TypeError, match="needs a built Keras functional model"):
         modeling.plot_wiring(bad)
+
+
+def test_summary_text_is_the_summary_in_plain_text(two_input_model):
+    text = modeling.summary_text(two_input_model)
+    assert "\x1b[" not in text
+    assert text.startswith('Model: "toy"')
+    assert "hidden" in text and "Total params: 18" in text
+
+
+@pytest.mark.parametrize("bad", ["a model", None, object()])
+def test_summary_text_refuses_what_is_not_a_model(bad):
+    with pytest.raises(TypeError, match="needs a Keras model"):
+        modeling.summary_text(bad)
 
 
 def test_importing_modeling_imports_no_heavy_library():
