@@ -151,7 +151,11 @@ def _problem(path: Path) -> str:
             image.load()  # decodes every pixel; Image.verify() alone misses a cut-off image
     except UnidentifiedImageError:
         return "not an image: no known image format"
+    except PermissionError:  # the file may be intact: this user may not read it
+        return "unreadable: permission denied (the file may be intact; let this user read it, e.g. chmod a+r)"
     except (OSError, SyntaxError, ValueError) as error:
+        if isinstance(error, OSError) and error.errno is not None:  # the system failed to read, not the decoder
+            return f"unreadable: {error.strerror or error} (the file may be intact; check the disk and retry)"
         if "truncated" in str(error).lower():
             return "truncated: the image data ends early"
         return "damaged: the image data cannot be decoded"
@@ -163,7 +167,9 @@ def _problem(path: Path) -> str:
 def find_bad_images(root: str | Path) -> "pd.DataFrame":
     """Try to decode every file under ``root`` (any depth) and list the ones that fail, and why.
 
-    A file fails when it is empty, has no image extension, or Pillow cannot decode all its pixels.
+    A file fails when it is empty, has no image extension, or Pillow cannot decode all its pixels. A file
+    the system cannot read (no read permission, an I/O error) is listed as ``unreadable``, not as damaged:
+    its bytes may be fine.
 
     Returns:
         One row per bad file, sorted: ``file`` (path relative to ``root``), ``bytes``, ``problem``.

@@ -111,3 +111,51 @@ def training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def correlation_heatmap(corr: "pd.DataFrame", title: str, cell_inches: float = 0.42,
+                        fontsize: float = 6.0) -> "Figure":
+    """Draw a correlation matrix as a heatmap with each coefficient written in its cell (two decimals).
+
+    Args:
+        corr: a square correlation matrix (``DataFrame.corr()``), the same labels on both axes.
+        title: the figure's title.
+        cell_inches: the size of one cell; the figure grows with the number of features.
+        fontsize: the size of the numbers and of the feature names.
+
+    The colour scale runs from -1 (blue) to +1 (red); numbers are white on dark cells, black elsewhere.
+
+    Introduced in course2_data/C2_W2_Lab_3_Feature_Selection.ipynb.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(corr, pd.DataFrame) or corr.empty:
+        raise ValueError("corr must be a non-empty DataFrame, such as df.corr()")
+    if corr.shape[0] != corr.shape[1] or list(corr.index) != list(corr.columns):
+        raise ValueError(f"corr must be square with the same labels on both axes, got shape {corr.shape}")
+    values = corr.to_numpy(dtype=float)
+    if np.nanmax(np.abs(values)) > 1 + 1e-9:
+        raise ValueError("corr holds values outside -1..1: pass a correlation matrix, not raw data")
+    n = len(corr)
+    side = max(4.0, cell_inches * n + 2.5)
+    fig, ax = plt.subplots(figsize=(side + 1.2, side))
+    image = ax.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1)
+    for i in range(n):
+        for j in range(n):
+            if not np.isnan(values[i, j]):
+                ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=fontsize,
+                        color="white" if abs(values[i, j]) > 0.6 else "black")
+    ax.set_xticks(range(n), corr.columns, rotation=90, fontsize=fontsize + 1)
+    ax.set_yticks(range(n), corr.index, fontsize=fontsize + 1)
+    ax.set_xlabel("feature")
+    ax.set_ylabel("feature")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="Pearson correlation coefficient (unitless)", shrink=0.8)
+    fig.tight_layout()
+    return fig

@@ -5,9 +5,10 @@ temporary directory, and nothing it would fetch from the web switched on), a lab
 Chromium from the system's packages (driven by Playwright; no browser is downloaded), "Run All Cells" is
 clicked, and the test asserts that every cell ran, no cell shows an error, and the plots rendered. A second,
 throwaway notebook checks that widgets (the progress bars of tqdm and Keras) render in JupyterLab 4.
-Screenshots go to ``build/browser/``. A last test starts the C1_W1 lab's face detector service and opens its
-interactive docs (``/docs``, Swagger UI) as a learner would; its screenshot is the one the lab shows
-(``course1_intro/images/C1_W1_docs.png``, rewritten when MLOPS_LABS_UPDATE_IMAGES=1).
+Screenshots go to ``build/browser/``. A last test starts the C1_W1 lab's face detector service and uses its
+interactive docs (``/docs``, Swagger UI, served by the service itself) as a learner would: it uploads a photo
+and clicks "Execute"; its two screenshots are the ones the lab shows (``course1_intro/images/C1_W1_docs.png``
+and ``C1_W1_docs_response.jpg``, rewritten when MLOPS_LABS_UPDATE_IMAGES=1).
 
 The notebooks run from copies in a temporary folder, so JupyterLab never writes into the checkout.
 Chromium only ever sees 127.0.0.1: any other request is aborted and fails the test, and host names
@@ -186,8 +187,20 @@ def browser_page(tmp_path):
             yield context.new_page(), blocked
         finally:
             browser.close()
-    alive = [pid for pid in browser_pids if psutil.pid_exists(pid)
-             and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    processes = []
+    for pid in browser_pids:
+        try:
+            processes.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            pass
+    _, left = psutil.wait_procs(processes, timeout=15)  # helpers may take a moment to exit on a loaded machine
+    alive = []
+    for process in left:
+        try:
+            if process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(process.pid)
+        except psutil.NoSuchProcess:
+            pass
     assert not alive, f"Chromium processes left behind: {alive}"
 
 
@@ -328,31 +341,9 @@ def test_an_error_in_a_cell_is_seen(lab, browser_page):
 # --- the interactive docs of the C1_W1 service ---------------------------------------------------------
 
 C1W1 = ROOT / "course1_intro" / "C1_W1_Lab_1_Deploying_a_Model.ipynb"
-DOCS_IMAGE = ROOT / "course1_intro" / "images" / "C1_W1_docs.png"
-# FastAPI's /docs page loads Swagger UI 5 from this CDN; the test answers those requests from a local copy.
-SWAGGER_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
-FASTAPI_FAVICON = "https://fastapi.tiangolo.com/img/favicon.png"  # the page's icon: aborted, not needed
-
-
-def _swagger_ui_dist() -> Path:
-    """A local folder with Swagger UI 5's files: $MLOPS_LABS_SWAGGER_UI, else the swagger-ui-bundle-v2 package."""
-    candidates = [Path(os.environ["MLOPS_LABS_SWAGGER_UI"])] if os.environ.get("MLOPS_LABS_SWAGGER_UI") else []
-    try:
-        import swagger_ui_bundle
-
-        packaged = Path(str(swagger_ui_bundle.swagger_ui_path))
-        if packaged.name.startswith("swagger-ui-5."):  # the older swagger-ui-bundle ships 4.x: no OpenAPI 3.1
-            candidates.append(packaged)
-    except ImportError:
-        pass
-    for folder in candidates:
-        if (folder / "swagger-ui-bundle.js").is_file() and (folder / "swagger-ui.css").is_file():
-            return folder
-    reason = ("no local copy of Swagger UI 5 (pip install swagger-ui-bundle-v2, or set MLOPS_LABS_SWAGGER_UI to a "
-              f"folder with swagger-ui-bundle.js and swagger-ui.css); looked in {[str(c) for c in candidates]}")
-    if env.in_ci():
-        pytest.fail(reason + "; the lock must install it")
-    pytest.skip(reason)
+DOCS_IMAGE = ROOT / "course1_intro" / "images" / "C1_W1_docs.png"  # /predict opened, "Try it out" clicked
+RESPONSE_IMAGE = ROOT / "course1_intro" / "images" / "C1_W1_docs_response.jpg"  # after "Execute"
+PHOTO = "astronaut"  # the photo uploaded through the docs page (scikit-image's, as in the lab)
 
 
 def _lab_module(name: str) -> str:
@@ -367,23 +358,19 @@ def _lab_module(name: str) -> str:
 
 
 def test_c1w1_docs_page(tmp_path, browser_page):
-    """The C1_W1 service's /docs in Chromium: Swagger UI lists both endpoints and /predict's inputs."""
+    """The C1_W1 service's /docs in Chromium that reaches only 127.0.0.1: Swagger UI renders from the
+    service's own files, lists both endpoints and /predict's inputs, and an upload through "Execute" comes
+    back as a 200 with the annotated image."""
+    import cv2
+    import skimage.data
+
     page, blocked = browser_page
-    dist = _swagger_ui_dist()
     (tmp_path / "detector.py").write_text(_lab_module("DETECTOR"))
     (tmp_path / "app.py").write_text(_lab_module("APP"))
-    served: list[str] = []
-
-    def from_local_copy(route):
-        path = dist / route.request.url.split("?")[0].rsplit("/", 1)[-1]
-        if path.is_file():
-            served.append(path.name)
-            route.fulfill(path=str(path))
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    page.route(SWAGGER_CDN + "**", from_local_copy)  # a page's routes are tried before its context's
+    photo = tmp_path / f"{PHOTO}.jpg"
+    cv2.imwrite(str(photo), cv2.cvtColor(getattr(skimage.data, PHOTO)(), cv2.COLOR_RGB2BGR))
+    loaded: list[str] = []
+    page.on("request", lambda request: loaded.append(request.url))
     with serving.serve("app:app", tmp_path, timeout=60) as server:
         page.goto(f"{server.url}/docs", wait_until="domcontentloaded")
         page.wait_for_selector(".swagger-ui .opblock-summary", timeout=60_000)
@@ -392,18 +379,46 @@ def test_c1w1_docs_page(tmp_path, browser_page):
         page.locator(".opblock-post .opblock-summary").first.click()  # open POST /predict
         page.locator(".opblock-post .try-out__btn").click()  # "Try it out": the inputs become editable
         page.wait_for_selector(".opblock-post .parameters select", timeout=30_000)
-        choices = page.locator(".opblock-post .parameters select").first.locator("option").all_inner_texts()
-        file_inputs = page.locator(".opblock-post input[type=file]").count()
+        model = page.locator(".opblock-post .parameters select").first
+        choices = model.locator("option").all_inner_texts()
+        model.select_option("lbp")
+        file_inputs = page.locator(".opblock-post input[type=file]")
+        n_file_inputs = file_inputs.count()
+        file_inputs.first.set_input_files(str(photo))
         page.wait_for_timeout(500)
-        shot = _screenshot(page, "C1_W1_docs")
+        form_shot = _screenshot(page, "C1_W1_docs")
+        page.locator(".opblock-post .execute").click()
+        status = page.locator(".opblock-post .live-responses-table tr.response .response-col_status").first
+        status.wait_for(timeout=60_000)
+        returned = page.locator(".opblock-post .live-responses-table img").first
+        returned.wait_for(timeout=60_000)
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=returned.element_handle(),
+                               timeout=30_000)
+        # The request URL, the status and the returned image in one view: the server response at the top.
+        page.evaluate("""() => {
+            document.querySelector('.opblock-post .request-url').scrollIntoView({block: 'start'});
+            window.scrollBy(0, -40);
+        }""")
+        page.wait_for_timeout(500)
+        size = page.evaluate("img => [img.naturalWidth, img.naturalHeight]", returned.element_handle())
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        response_shot = SHOTS / RESPONSE_IMAGE.name
+        page.screenshot(path=str(response_shot), type="jpeg", quality=80)  # a photo: JPEG keeps it small
+        request_url = page.locator(".opblock-post .request-url").inner_text()
+        status_text = status.inner_text()
     assert "Face detector" in title, title
     assert [op.replace("\u200b", "") for op in operations] == ["/", "/predict"], operations
     assert [c for c in choices if c.strip() and c != "--"] == ["haar", "lbp"], choices
-    assert file_inputs == 1
-    assert {"swagger-ui-bundle.js", "swagger-ui.css"} <= set(served), served
-    unexpected = [url for url in blocked if url != FASTAPI_FAVICON]
-    assert not unexpected, f"the page tried to reach beyond 127.0.0.1: {unexpected}"
+    assert n_file_inputs == 1
+    assert status_text.strip().startswith("200"), status_text
+    assert "model=lbp" in request_url, request_url
+    assert size == [512, 512], size  # the astronaut, annotated, as the service returned it
+    assert not blocked, f"the page tried to reach beyond 127.0.0.1: {blocked}"
+    assets = [url for url in loaded if url.endswith((".js", ".css"))]
+    assert assets and all(url.startswith(server.url + "/") for url in assets), assets  # served by the service
     if os.environ.get("MLOPS_LABS_UPDATE_IMAGES") == "1":
         DOCS_IMAGE.parent.mkdir(exist_ok=True)
-        DOCS_IMAGE.write_bytes(shot.read_bytes())
-    assert DOCS_IMAGE.is_file(), f"{DOCS_IMAGE.relative_to(ROOT)} is missing; run with MLOPS_LABS_UPDATE_IMAGES=1"
+        DOCS_IMAGE.write_bytes(form_shot.read_bytes())
+        RESPONSE_IMAGE.write_bytes(response_shot.read_bytes())
+    for image in (DOCS_IMAGE, RESPONSE_IMAGE):
+        assert image.is_file(), f"{image.relative_to(ROOT)} is missing; run with MLOPS_LABS_UPDATE_IMAGES=1"

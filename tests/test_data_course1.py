@@ -285,3 +285,19 @@ def test_training_curves_rejects_a_history_object_and_uneven_lengths():
         plots.training_curves({"a": {"loss": [1.0, 0.5], "val_loss": [1.0]}}, metrics=["loss"])
     with pytest.raises(ValueError, match="at least one epoch"):
         plots.training_curves({"a": {"loss": [], "val_loss": []}}, metrics=["loss"])
+
+
+def test_has_profanity_flags_swear_words_at_word_starts():
+    texts = pd.Series(["Holy SHIT", "this is shitty", "Scunthorpe United", "I love this song", "", None])
+    assert data.has_profanity(texts).tolist() == [True, True, False, False, False, False]
+
+
+def test_has_profanity_finds_some_in_the_collection_and_leaves_most(comments):
+    flagged = data.has_profanity(comments["CONTENT"])
+    assert flagged.dtype == bool and len(flagged) == len(comments)
+    assert 0 < flagged.sum() < 0.1 * len(comments)
+
+
+def test_has_profanity_needs_a_series():
+    with pytest.raises(TypeError, match="pandas Series"):
+        data.has_profanity(["a list"])

@@ -3,6 +3,8 @@ counted. Each also feeds bad input and checks the error says what is wrong and h
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -153,3 +155,48 @@ def test_count_files_needs_split_and_class_folders(tmp_path, images):
     image_files.write_class_folders(images[:2], ["a", "b"], tmp_path / "flat")
     with pytest.raises(ValueError, match="<split>/<class>/<file>"):
         image_files.count_files(tmp_path / "flat" / "a")
+
+
+# ---- files the system cannot read ---------------------------------------------------------------------
+
+def test_a_file_without_read_permission_is_unreadable_not_damaged(tree, monkeypatch):
+    """Pillow's open raises PermissionError (as it does for a user without read permission): not damaged."""
+    from PIL import Image
+
+    blocked = tree / "train" / "a" / "img_0.png"
+    real_open = Image.open
+
+    def open_or_refuse(fp, *args, **kwargs):
+        if isinstance(fp, (str, type(blocked))) and str(fp) == str(blocked):
+            raise PermissionError(13, "Permission denied", str(fp))
+        return real_open(fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", open_or_refuse)
+    bad = image_files.find_bad_images(tree)
+    assert bad["file"].tolist() == ["train/a/img_0.png"]
+    problem = bad["problem"].iloc[0]
+    assert problem.startswith("unreadable: permission denied") and "damaged" not in problem, problem
+    assert "may be intact" in problem and "chmod" in problem
+
+
+def test_an_io_error_is_unreadable_not_damaged(tree, monkeypatch):
+    from PIL import Image
+
+    def failing_open(fp, *args, **kwargs):
+        raise OSError(5, "Input/output error", str(fp))
+
+    monkeypatch.setattr(Image, "open", failing_open)
+    problems = set(image_files.find_bad_images(tree)["problem"])
+    assert problems == {"unreadable: Input/output error (the file may be intact; check the disk and retry)"}
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads a file whatever its mode")
+def test_a_real_chmod_000_file_is_unreadable(tree):
+    blocked = tree / "eval" / "b" / sorted(p.name for p in (tree / "eval" / "b").iterdir())[0]
+    blocked.chmod(0)
+    try:
+        bad = image_files.find_bad_images(tree)
+    finally:
+        blocked.chmod(0o644)
+    assert bad["problem"].tolist() == [
+        "unreadable: permission denied (the file may be intact; let this user read it, e.g. chmod a+r)"]

@@ -11,7 +11,7 @@ from . import DataIntegrityError, read_vendored, register
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["YOUTUBE_SPAM_COLUMNS", "YOUTUBE_VIDEOS", "load_youtube_spam"]
+__all__ = ["YOUTUBE_SPAM_COLUMNS", "YOUTUBE_VIDEOS", "load_youtube_spam", "has_profanity"]
 
 YOUTUBE_SPAM_COLUMNS = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS", "VIDEO"]
 # video: (file, sha256 of the uncompressed CSV, rows, spam rows), in the collection's order
@@ -78,3 +78,22 @@ def load_youtube_spam(videos: Iterable[str] | None = None) -> "pd.DataFrame":
                                      f"read {len(df)} ({int(df['CLASS'].sum())})")
         frames.append(df.assign(VIDEO=video))
     return pd.concat(frames, ignore_index=True)[YOUTUBE_SPAM_COLUMNS]
+
+
+# Stems of English swear words and slurs, matched at the start of a word ("shitty" too, "Scunthorpe" not).
+_PROFANE_STEMS = ("fuck", "shit", "bitch", "cunt", "dick", "asshole", "bastard", "whore", "slut", "nigg",
+                  "fag", "retard", "pussy", "porn", "wank", "twat", "motherf")
+
+
+def has_profanity(texts: "pd.Series") -> "pd.Series":
+    """True for each text holding a swear word or slur (a short English list, matched case-insensitively
+    at the start of a word), so a displayed sample can leave those comments out.
+
+    Introduced in course1_intro/C1_W3_Lab_1_Data_Labeling.ipynb.
+    """
+    import pandas as pd
+
+    if not isinstance(texts, pd.Series):
+        raise TypeError(f"has_profanity needs a pandas Series of texts, got {type(texts).__name__}")
+    pattern = r"(?i)\b(?:" + "|".join(_PROFANE_STEMS) + ")"
+    return texts.astype(str).str.contains(pattern, regex=True)
