@@ -344,8 +344,9 @@ def test_classify_refused_where_the_signature_does_not_allow_it(server):
 
 def test_oversized_body_is_refused_with_413(server):
     limit = Limits().max_body_bytes
-    message = _error(_post(server, "/v1/models/half_plus_two:predict", data=b" " * (limit + 1)), 413)
-    assert f"limit of {limit} bytes" in message
+    response = _post(server, "/v1/models/half_plus_two:predict", data=b" " * (limit + 1))  # the client reads it
+    assert f"limit of {limit} bytes" in _error(response, 413) and response.headers["connection"] == "close"
+    assert _post(server, "/v1/models/half_plus_two:predict", {"instances": [1.0]}).status_code == 200
 
 
 def test_nested_and_huge_json_is_refused(server):
