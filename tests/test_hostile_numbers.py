@@ -157,6 +157,14 @@ def test_malformed_json_is_a_4xx_and_the_services_stay_up(wine, monitoring, body
 FIVE_MB = b"[" + b"1.5," * 1_250_000 + b"1]"
 
 
+def test_a_small_streamed_body_over_the_limit_gets_its_413_at_once(wine):
+    """164 KB in 50 KB chunks: the server may receive it whole in one message; the 413 must not wait for more."""
+    big = json.dumps({"batches": [WINE_ROW] * 2000}).encode()
+    response = requests.post(wine.url + "/predict_batch", headers=JSON, timeout=30,
+                             data=(big[i:i + 50_000] for i in range(0, len(big), 50_000)))
+    _refused(response, 413, "request body over the limit of 100000 bytes")
+
+
 @pytest.mark.parametrize("service", ["wine", "monitoring"])
 def test_a_5_mb_body_gets_its_413_not_a_connection_reset(service, request):
     server = request.getfixturevalue(service)

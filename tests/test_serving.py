@@ -382,6 +382,24 @@ def test_body_limit_drains_an_oversized_body_then_answers_413_and_closes():
     assert (status, read, app_ran) == (413, 5, False)
 
 
+def test_body_limit_never_waits_for_more_after_the_last_part_of_an_oversized_body():
+    """uvicorn may hand a small oversized body over in one message: nothing is left to drain after it."""
+    parts = [{"type": "http.request", "body": b"x" * 600, "more_body": True},
+             {"type": "http.request", "body": b"x" * 600, "more_body": False}]
+    sent = []
+
+    async def receive():
+        assert parts, "receive() called after the body's last part: a real server would wait forever"
+        return parts.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    middleware = serving.BodyLimitMiddleware(_echo, max_bytes=1000)
+    asyncio.run(middleware({"type": "http", "method": "POST", "path": "/", "headers": []}, receive, send))
+    assert sent[0]["status"] == 413
+
+
 def test_body_limit_answers_at_once_beyond_the_drain_bound_or_before_100_continue():
     middleware = serving.BodyLimitMiddleware(_echo, max_bytes=1000, drain_bytes=2000)
     status, _, read, app_ran = _call(middleware, [(b"content-length", b"2001")], [b"x" * 2001])

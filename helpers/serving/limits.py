@@ -159,8 +159,9 @@ class BodyLimitMiddleware:
                 await _send_json(send, 413, self.message, close=True)
                 return
         body = await _read_body(receive, self.max_bytes)
-        if body is _TOO_LARGE:
-            await _drain(receive, self.drain_bytes - self.max_bytes)
+        if body is _TOO_LARGE or body is _TOO_LARGE_ENDED:
+            if body is _TOO_LARGE:  # more of it to come: read it, or the client sees a reset
+                await _drain(receive, self.drain_bytes - self.max_bytes)
             await _send_json(send, 413, self.message, close=True)
             return
         if body is None:  # the client left, nobody to answer
@@ -200,11 +201,13 @@ async def _send_json(send: Callable[[Message], Awaitable[None]], status: int, de
     await send({"type": "http.response.body", "body": body})
 
 
-_TOO_LARGE = object()  # a marker: _read_body stopped reading at the limit
+_TOO_LARGE = object()  # markers: _read_body stopped reading at the limit, with more of the body to come
+_TOO_LARGE_ENDED = object()  # ... or with the whole body read (uvicorn may hand it over in one message)
 
 
 async def _read_body(receive: Callable[[], Awaitable[Message]], limit: int | None = None) -> bytes | object | None:
-    """The request's whole body; ``None`` if the client left; ``_TOO_LARGE`` as soon as it passes ``limit``."""
+    """The request's whole body; ``None`` if the client left; ``_TOO_LARGE`` (or ``_TOO_LARGE_ENDED`` when that
+    was its last part) as soon as it passes ``limit``."""
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -213,7 +216,7 @@ async def _read_body(receive: Callable[[], Awaitable[Message]], limit: int | Non
         chunk = message.get("body", b"")
         size += len(chunk)
         if limit is not None and size > limit:
-            return _TOO_LARGE
+            return _TOO_LARGE if message.get("more_body", False) else _TOO_LARGE_ENDED
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
