@@ -92,6 +92,58 @@ def server(models):
     _assert_stopped(running)
 
 
+def _save_tf_serving_example(base) -> None:
+    """TF Serving's half_plus_two laid out as in its test data: version 123 in ``00000123``, input ``x``
+    declared with shape [-1, 1] (y = 0.5 x + 2)."""
+    import tensorflow as tf
+
+    class HalfPlusTwo(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = tf.Variable(0.5), tf.Variable(2.0)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 1], tf.float32, name="x")])
+        def predict(self, x):
+            return {"y": self.a * x + self.b}
+
+    model = HalfPlusTwo()
+    tf.saved_model.save(model, str(base / "half_plus_two" / "00000123"), signatures={"serving_default": model.predict})
+
+
+@pytest.fixture(scope="module")
+def tf_serving_example(tmp_path_factory):
+    base = tmp_path_factory.mktemp("testdata")
+    _save_tf_serving_example(base)
+    with tfserving.model_server("half_plus_two", base / "half_plus_two", engine="helpers", timeout=120) as running:
+        yield running
+    _assert_stopped(running)
+
+
+def test_version_folder_with_leading_zeros_is_version_123(tf_serving_example):
+    assert _get(tf_serving_example, "/v1/models/half_plus_two").json() == _status(123)
+    for path in ("/v1/models/half_plus_two/versions/123", "/v1/models/half_plus_two/versions/00000123"):
+        assert _get(tf_serving_example, path).json() == _status(123)
+    metadata = _get(tf_serving_example, "/v1/models/half_plus_two/metadata").json()
+    assert metadata["model_spec"]["version"] == "123"
+    x = metadata["metadata"]["signature_def"]["signature_def"]["serving_default"]["inputs"]["x"]
+    assert x["tensor_shape"]["dim"] == [{"size": "-1", "name": ""}, {"size": "1", "name": ""}]
+    assert "Successfully loaded servable version {name: half_plus_two version: 123}" in tf_serving_example.log()
+
+
+def test_the_documented_request_gets_the_documented_answer(tf_serving_example):
+    """TF Serving's Docker guide: {"instances": [1.0, 2.0, 5.0]} -> {"predictions": [2.5, 3.0, 4.5]}, although
+    the signature declares shape [-1, 1]: TF Serving feeds the [3] tensor and the graph computes it."""
+    for path in ("/v1/models/half_plus_two:predict", "/v1/models/half_plus_two/versions/123:predict"):
+        response = requests.post(tf_serving_example.url + path, data='{"instances": [1.0, 2.0, 5.0]}', timeout=30)
+        assert response.status_code == 200 and response.json() == {"predictions": [2.5, 3.0, 4.5]}
+    columnar = _post(tf_serving_example, "/v1/models/half_plus_two:predict", {"inputs": {"x": [[1.0], [2.0]]}})
+    assert columnar.json() == {"outputs": [[2.5], [3.0]]}
+    # NaN and Infinity are valid in TF Serving's JSON: passed to the model, not refused
+    response = requests.post(tf_serving_example.url + "/v1/models/half_plus_two:predict",
+                             data='{"instances": [NaN, Infinity, -Infinity]}', timeout=30)
+    assert response.status_code == 200 and response.text == '{"predictions": [NaN, Infinity, -Infinity]}'
+
+
 def _assert_stopped(running) -> None:
     assert not running.running
     listening = [c for c in psutil.net_connections("tcp")
@@ -242,10 +294,23 @@ def test_predict_wrong_dtype(server):
         _error(_post(server, "/v1/models/half_plus_two:predict", {"instances": [16777217]}), 400)
 
 
+def test_a_shape_other_than_the_signatures_is_fed_to_the_model(server):
+    """As TF Serving does: the declared shape ([-1] here) is not checked; the model decides."""
+    path = "/v1/models/half_plus_two/versions/1:predict"
+    assert _post(server, path, {"instances": [[1.0], [2.0]]}).json() == {"predictions": [[2.5], [3.0]]}
+    assert _post(server, path, {"inputs": [[1.0, 2.0]]}).json() == {"outputs": [[2.5, 3.0]]}
+    # the model's own failure (reduce_sum over axis 1 of a rank-1 tensor): a 400 with TensorFlow's message,
+    # without the Python preamble of an eager call
+    error = _error(_post(server, "/v1/models/multi:predict", {"inputs": {"signal": [1.0, 2.0], "count": [1],
+                                                                          "tag": ["a"]}}), 400)
+    assert "Invalid reduction dimension" in error
+    assert "Graph execution error" not in error and "[Op:" not in error
+    assert _post(server, "/v1/models/multi:predict", {"instances": [{"signal": [1, 2], "count": 3, "tag": "a"}]}
+                 ).status_code == 200  # the server answers the next request
+
+
 def test_predict_wrong_shape(server):
     path = "/v1/models/half_plus_two:predict"
-    assert "has shape [2,1], but the signature expects shape [-1]" in \
-        _error(_post(server, path, {"instances": [[1.0], [2.0]]}), 400)
     assert _error(_post(server, path, {"inputs": [[1.0, 2.0], [3.0]]}), 400) == \
         "Encountered list at unexpected size: 1 at level: 1 expected size: 2"
     assert "Expecting tensor size: 2 but got: 3" in _error(_post(server, "/v1/models/multi:predict", {"instances": [
@@ -279,8 +344,9 @@ def test_classify_refused_where_the_signature_does_not_allow_it(server):
 
 def test_oversized_body_is_refused_with_413(server):
     limit = Limits().max_body_bytes
-    message = _error(_post(server, "/v1/models/half_plus_two:predict", data=b" " * (limit + 1)), 413)
-    assert f"limit of {limit} bytes" in message
+    response = _post(server, "/v1/models/half_plus_two:predict", data=b" " * (limit + 1))  # the client reads it
+    assert f"limit of {limit} bytes" in _error(response, 413) and response.headers["connection"] == "close"
+    assert _post(server, "/v1/models/half_plus_two:predict", {"instances": [1.0]}).status_code == 200
 
 
 def test_nested_and_huge_json_is_refused(server):
@@ -391,9 +457,13 @@ def test_parse_model_config_rejects_wrong_types_and_missing_files(tmp_path):
 
 
 def test_model_versions(tmp_path):
-    for name in ("10", "2", "tmp", "3.bak"):
+    for name in ("10", "2", "tmp", "3.bak", "00000123"):
         (tmp_path / name).mkdir()
-    assert tfserving.model_versions(tmp_path) == [2, 10]
+    assert tfserving.model_versions(tmp_path) == [2, 10, 123]
+    assert tfserving.version_folders(tmp_path)[123] == tmp_path / "00000123"
+    (tmp_path / "0002").mkdir()
+    with pytest.raises(ValueError, match="'0002' and '2' .* both name version 2"):
+        tfserving.version_folders(tmp_path)
     with pytest.raises(FileNotFoundError, match="export a SavedModel"):
         tfserving.model_versions(tmp_path / "missing")
 
@@ -519,7 +589,9 @@ def test_a_rewritten_config_is_applied_without_a_restart(models, tmp_path):
         # a label on a version that is not loaded yet: refused, the previous config keeps serving
         _rewrite(config, _config(models.base, (1, 2, 3), stable=1, canary=3))
         _wait_for(lambda: "Request to assign label to version 3 of model half_plus_two" in running.log())
-        assert "Failed to reload the model config" in running.log()
+        assert "PollFilesystemAndReloadConfig failed to ReloadConfig: Request to assign label to version 3 of " \
+            "model half_plus_two, which is not currently available for inference\n" in running.log()  # TF's words
+        assert "[this server's own note, not a TF Serving log line] still serving the previous config" in running.log()
         assert _get(running, path).json() == _status(2, 1)
         assert _get(running, path + "/labels/canary").json() == _status(2)
 
@@ -592,7 +664,8 @@ def test_reload_registry_reuses_loaded_versions(models):
     assert sorted(second.models["half_plus_two"]) == [2, 3]
     assert second.models["half_plus_two"][2] is first.models["half_plus_two"][2]  # not loaded again
     assert second.labels == {"half_plus_two": {"stable": 2}}
-    with pytest.raises(RuntimeError, match="Request to assign label to version 3 .* serve the version first"):
+    with pytest.raises(RuntimeError, match="^Request to assign label to version 3 of model half_plus_two, which is "
+                                           "not currently available for inference$"):
         tfserving_reload.reload_registry(first, parsed((1, 2, 3), stable=3))
     with pytest.raises(RuntimeError, match="version 4"):
         tfserving_reload.reload_registry(None, parsed((1,), stable=4))

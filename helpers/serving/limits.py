@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 import threading
 from collections.abc import Awaitable, Callable
@@ -57,6 +58,7 @@ def _check_positive_int(name: str, value: object) -> None:
 
 
 _PIL_LOCK = threading.Lock()
+DRAIN_BYTES = 32 * 1024 * 1024  # an oversized body is read and thrown away up to this size before the 413
 
 
 def check_image_pixels(data: bytes, max_pixels: int) -> tuple[int, int]:
@@ -104,18 +106,32 @@ class BodyLimitMiddleware:
     limit is read (at most ``max_bytes`` in memory) and handed to the app unchanged. The 413's JSON body is
     ``{"detail": "request body over the limit of N bytes; send a smaller file/batch"}``.
 
+    A client that sends its whole body before reading the answer (``requests``, ``http.client``) would see
+    the connection reset if the server answered and closed while it was still sending; so the rest of an
+    oversized body is read and thrown away, up to ``drain_bytes`` in all (never kept in memory), before the
+    413 goes out with ``Connection: close``. Beyond ``drain_bytes``, or when the client waits for
+    ``Expect: 100-continue`` (curl, for bodies over 1 MB), the 413 goes out at once.
+
+    With ``finite_json`` (the default), a JSON body is also refused with a 400 when it holds ``NaN``,
+    ``Infinity``, ``-Infinity`` or a number beyond a double's range (``non_finite_json``); a server that
+    must accept them, as TF Serving's REST API does, passes ``finite_json=False``.
+
         app.add_middleware(BodyLimitMiddleware, max_bytes=5_000_000)   # FastAPI / Starlette
         app = BodyLimitMiddleware(app, max_bytes=5_000_000)            # any ASGI app
 
     Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, finite_json: bool = True,
+                 drain_bytes: int = DRAIN_BYTES) -> None:
         if not callable(app):
             raise TypeError(f"app must be an ASGI application (a callable), got {type(app).__name__}")
         _check_positive_int("max_bytes", max_bytes)
+        _check_positive_int("drain_bytes", drain_bytes)
         self.app = app
         self.max_bytes = max_bytes
+        self.finite_json = finite_json
+        self.drain_bytes = drain_bytes
 
     @property
     def message(self) -> str:
@@ -137,27 +153,61 @@ class BodyLimitMiddleware:
                 await _send_json(send, 400, "the Content-Length header must be a whole number of bytes")
                 return
             if length > self.max_bytes:
-                await _send_json(send, 413, self.message)
+                expects = any(name.lower() == b"expect" for name, _ in scope.get("headers", []))
+                if not expects and length <= self.drain_bytes:
+                    await _drain(receive, self.drain_bytes)
+                await _send_json(send, 413, self.message, close=True)
                 return
         body = await _read_body(receive, self.max_bytes)
-        if body is _TOO_LARGE:
-            await _send_json(send, 413, self.message)
-        elif body is not None:  # None: the client left, nobody to answer
-            await self.app(scope, _replay(body, receive), send)
+        if body is _TOO_LARGE or body is _TOO_LARGE_ENDED:
+            if body is _TOO_LARGE:  # more of it to come: read it, or the client sees a reset
+                await _drain(receive, self.drain_bytes - self.max_bytes)
+            await _send_json(send, 413, self.message, close=True)
+            return
+        if body is None:  # the client left, nobody to answer
+            return
+        problem = non_finite_json(body) if self.finite_json and _is_json(scope) else None
+        if problem:
+            await _send_json(send, 400, problem)
+            return
+        await self.app(scope, _replay(body, receive), send)
 
 
-async def _send_json(send: Callable[[Message], Awaitable[None]], status: int, detail: str) -> None:
+def _is_json(scope: Scope) -> bool:
+    content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode("latin-1")
+    kind = content_type.split(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
+
+
+async def _drain(receive: Callable[[], Awaitable[Message]], limit: int) -> None:
+    """Read and throw away the rest of a request body, at most ``limit`` bytes (never held in memory)."""
+    size = 0
+    while size <= limit:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
+async def _send_json(send: Callable[[Message], Awaitable[None]], status: int, detail: str,
+                     close: bool = False) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:  # the rest of the request was not read: this connection cannot carry another request
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-_TOO_LARGE = object()  # a marker: _read_body stopped reading at the limit
+_TOO_LARGE = object()  # markers: _read_body stopped reading at the limit, with more of the body to come
+_TOO_LARGE_ENDED = object()  # ... or with the whole body read (uvicorn may hand it over in one message)
 
 
 async def _read_body(receive: Callable[[], Awaitable[Message]], limit: int | None = None) -> bytes | object | None:
-    """The request's whole body; ``None`` if the client left; ``_TOO_LARGE`` as soon as it passes ``limit``."""
+    """The request's whole body; ``None`` if the client left; ``_TOO_LARGE`` (or ``_TOO_LARGE_ENDED`` when that
+    was its last part) as soon as it passes ``limit``."""
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -166,7 +216,7 @@ async def _read_body(receive: Callable[[], Awaitable[Message]], limit: int | Non
         chunk = message.get("body", b"")
         size += len(chunk)
         if limit is not None and size > limit:
-            return _TOO_LARGE
+            return _TOO_LARGE if message.get("more_body", False) else _TOO_LARGE_ENDED
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
@@ -248,7 +298,9 @@ def _scan_escaped(body: bytes, max_depth: int, max_values: int, too_deep: str, t
 class JSONGuardMiddleware:
     """ASGI middleware: a request with a body must be JSON (else 415), within ``max_depth`` levels of
     nesting and ``max_values`` values (else 400), checked on the raw bytes (``scan_json``) before anything
-    parses them. Add it before ``BodyLimitMiddleware`` (the last added runs first), which bounds the body.
+    parses them, and without ``NaN``, ``Infinity`` or numbers beyond a double's range (400,
+    ``non_finite_json``), which Python's parser accepts but JSON does not have. Add it before
+    ``BodyLimitMiddleware`` (the last added runs first), which bounds the body.
 
         app.add_middleware(JSONGuardMiddleware, max_depth=8, max_values=3_392)
         app.add_middleware(BodyLimitMiddleware, max_bytes=100_000)
@@ -274,8 +326,70 @@ class JSONGuardMiddleware:
         body = await _read_body(receive)
         if body is None:
             return
-        problem = scan_json(body, self.max_depth, self.max_values, self.advice)
+        problem = scan_json(body, self.max_depth, self.max_values, self.advice) or non_finite_json(body)
         if problem:
             await _send_json(send, 400, problem)
             return
         await self.app(scope, _replay(body, receive), send)
+
+
+# --- numbers that JSON does not have -----------------------------------------------------------------
+
+_SUSPECT = re.compile(rb"NaN|Infinity|[eE]\+?\d{3}|\d{309}")  # cheap: most bodies never get parsed here
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+NOT_IN_JSON = ("JSON has no NaN, Infinity or -Infinity, and no number beyond a double's range (about "
+               "1.8e308); send a finite number")
+
+
+class _Bad:
+    """A number token JSON does not have, kept as written, while the body is parsed."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _number(text: str) -> float | _Bad:
+    return _Bad(text) if math.isinf(float(text)) else 0.0  # float("1e999") and float("1" * 400) are inf
+
+
+def non_finite_json(body: bytes) -> str | None:
+    """Why a JSON ``body`` is refused (a ``NaN``, ``Infinity``, ``-Infinity`` or a number that overflows a
+    double, with the field or position where it is), or None.
+
+    Python's ``json`` module reads these tokens although JSON has no such values; a FastAPI service would
+    then fail to validate them, and fail again to write its validation error (JSON cannot carry them):
+    a 500. Bodies without a suspect token (``NaN``, ``Infinity``, a three-digit exponent, 309 digits in a
+    row) are not parsed here. A body that is not valid JSON is left to the app (None).
+
+    Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
+    """
+    if not isinstance(body, (bytes, bytearray)):
+        raise TypeError(f"body must be bytes, got {type(body).__name__}")
+    if not _SUSPECT.search(body):
+        return None
+    try:
+        doc = json.loads(body, parse_constant=_Bad, parse_float=_number, parse_int=_number)
+    except (ValueError, RecursionError):
+        return None
+    stack: list[tuple[object, str]] = [(doc, "")]
+    while stack:  # depth first, in the order the values are written
+        value, where = stack.pop()
+        if isinstance(value, _Bad):
+            shown = value.text if len(value.text) <= 24 else value.text[:20] + "..."
+            if not where:
+                place = "as the whole body"
+            elif _NAME.fullmatch(where):
+                place = f"in field {where!r}"
+            else:
+                place = f"at {where}"
+            return f"{shown} {place} is not a JSON number: {NOT_IN_JSON}"
+        if isinstance(value, dict):
+            items = [(v, f"{where}.{k}" if where and _NAME.fullmatch(k) else
+                      (k if not where and _NAME.fullmatch(k) else f"{where}[{json.dumps(k)}]"))
+                     for k, v in value.items()]
+        elif isinstance(value, list):
+            items = [(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        else:
+            continue
+        stack.extend(reversed(items))
+    return None

@@ -33,7 +33,8 @@ from helpers.tfserving.client import (
     model_versions,
     parse_model_config,
     read_model_config,
+    version_folders,
 )
 
 __all__ = ["APP", "BINARY", "ENGINES", "ModelConfig", "ModelServer", "find_model_server", "model_server",
-           "model_versions", "parse_model_config", "read_model_config"]
+           "model_versions", "parse_model_config", "read_model_config", "version_folders"]

@@ -144,13 +144,14 @@ def load_registry(configs: list, reuse: dict | None = None) -> Registry:
     import tensorflow as tf
     from tensorflow.core.protobuf import saved_model_pb2
 
-    from helpers.tfserving.client import model_versions
+    from helpers.tfserving.client import version_folders
 
     models: dict[str, dict[int, Servable]] = {}
     labels: dict[str, dict[str, int]] = {}
     for config in configs:
         base = Path(config.base_path)
-        found = model_versions(base) if base.is_dir() else []
+        folders = version_folders(base) if base.is_dir() else {}
+        found = sorted(folders)
         if not found:
             raise RuntimeError(f"No versions of servable {config.name} found under base path {base}")
         kind, arg = config.version_policy
@@ -166,7 +167,7 @@ def load_registry(configs: list, reuse: dict | None = None) -> Registry:
             wanted = list(arg)
         models[config.name] = {}
         for version in wanted:
-            path = base / str(version)
+            path = folders[version]  # the folder's own name: 00000123 is version 123
             if (config.name, str(path)) in (reuse or {}):
                 models[config.name][version] = reuse[(config.name, str(path))]
                 continue
@@ -245,7 +246,7 @@ class TFServingApp:
                     if not name:
                         raise tj.invalid("Missing model name in request.")
                     servable = self.registry.resolve(name, version, label)
-                    return 200, tj.dumps(metadata_json(servable.name, servable.version, servable.signature_defs))
+                    return 200, tj.dumps(tx.metadata_json(servable.name, servable.version, servable.signature_defs))
                 return 200, tj.dumps(self.registry.status(name or "", version, label))
             raise tj.invalid(f"Malformed request: {method} {path}")
         except tj.ServingError as exc:
@@ -299,39 +300,6 @@ class TFServingApp:
         return tx.results_response(verb, outputs, servable.signature_defs[signature], len(doc["examples"]))
 
 
-def metadata_json(name: str, version: int, signature_defs: dict) -> dict:
-    """The ``GetModelMetadataResponse`` JSON: model spec and the SignatureDefMap, in TF Serving's layout.
-
-    Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
-    """
-    from helpers.tfserving.tensors import DTYPES
-
-    def tensor_info(info) -> dict:
-        shape = info.tensor_shape
-        out = {"dtype": _dtype_name(info.dtype, DTYPES),
-               "tensor_shape": {"dim": [{"size": str(d.size), "name": d.name} for d in shape.dim],
-                                "unknown_rank": shape.unknown_rank}}
-        if info.WhichOneof("encoding") == "name":
-            out["name"] = info.name
-        return out
-
-    signatures = {key: {"inputs": {k: tensor_info(v) for k, v in sorted(sig.inputs.items())},
-                        "outputs": {k: tensor_info(v) for k, v in sorted(sig.outputs.items())},
-                        "method_name": sig.method_name, "defaults": {}}
-                  for key, sig in sorted(signature_defs.items())}
-    return {"model_spec": {"name": name, "signature_name": "", "version": str(version)},
-            "metadata": {"signature_def": {"signature_def": signatures}}}
-
-
-def _dtype_name(dtype: int, known: dict) -> str:
-    try:
-        from tensorflow.core.framework import types_pb2
-
-        return types_pb2.DataType.Name(dtype)
-    except (ImportError, ValueError):
-        return "DT_" + known.get(dtype, ("INVALID",))[0].upper()
-
-
 def _call(servable: Servable, signature: str, inputs: dict) -> dict:
     import tensorflow as tf
 
@@ -339,9 +307,9 @@ def _call(servable: Servable, signature: str, inputs: dict) -> dict:
     try:
         result = function(**{name: tf.constant(value) for name, value in inputs.items()})
     except (tf.errors.InvalidArgumentError, ValueError, TypeError) as exc:
-        message = getattr(exc, "message", None) or str(exc)
-        raise tj.invalid(message.strip().splitlines()[0] if message.strip() else type(exc).__name__) from None
+        raise tj.invalid(tx.model_error(getattr(exc, "message", None) or str(exc)) or type(exc).__name__) from None
     return {key: value.numpy() for key, value in result.items()}
+
 
 
 class TFServingErrors:
@@ -385,7 +353,8 @@ def create_app(registry: Registry | None = None, limits: Limits | None = None):
     Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
     """
     limits = limits or Limits.from_env()
-    return TFServingErrors(BodyLimitMiddleware(TFServingApp(registry, limits), max_bytes=limits.max_body_bytes))
+    app = TFServingApp(registry, limits)  # NaN and Infinity are valid in TF Serving's JSON: not refused here
+    return TFServingErrors(BodyLimitMiddleware(app, max_bytes=limits.max_body_bytes, finite_json=False))
 
 
 app = create_app()

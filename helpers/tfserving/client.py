@@ -50,8 +50,13 @@ class ModelServer(serving.Server):
     engine: str = ""
 
 
-def model_versions(base_path: str | os.PathLike) -> list[int]:
-    """The version numbers under a model base path (its sub-folders named by a number), in ascending order.
+def version_folders(base_path: str | os.PathLike) -> dict[int, Path]:
+    """The version folders under a model base path, by version number: sub-folders named by a number, leading
+    zeros allowed (TF Serving's own examples name version 123 ``00000123``), in ascending order.
+
+    Raises:
+        FileNotFoundError: the base path is not a folder.
+        ValueError: two folders name the same version (``1`` and ``001``).
 
     Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
     """
@@ -59,7 +64,23 @@ def model_versions(base_path: str | os.PathLike) -> list[int]:
     if not base.is_dir():
         raise FileNotFoundError(f"model base path {str(base)!r} is not a folder; export a SavedModel into "
                                 f"{str(base / '1')!r} first")
-    return sorted(int(p.name) for p in base.iterdir() if p.is_dir() and p.name.isdigit())
+    folders: dict[int, Path] = {}
+    for path in sorted(base.iterdir()):
+        if path.is_dir() and path.name.isascii() and path.name.isdigit():
+            number = int(path.name)
+            if number in folders:
+                raise ValueError(f"folders {folders[number].name!r} and {path.name!r} under {str(base)!r} both "
+                                 f"name version {number}; keep one")
+            folders[number] = path
+    return dict(sorted(folders.items()))
+
+
+def model_versions(base_path: str | os.PathLike) -> list[int]:
+    """The version numbers under a model base path (its sub-folders named by a number), in ascending order.
+
+    Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
+    """
+    return list(version_folders(base_path))
 
 
 def parse_model_config(text: str) -> list[ModelConfig]:

@@ -11,6 +11,8 @@ a reload may point a label only at a version that is already loaded (without
 served by one config change and labelled by a second one. A config that does not parse or load (a label
 on a version not loaded, a missing version folder) is logged and the server keeps serving the previous
 one. (The real server would still load the new config's versions in that case and only refuse the labels.)
+The log lines use TF Serving's wording (``Adding/updating models.``, ``PollFilesystemAndReloadConfig failed
+to ReloadConfig: ...``); the lines TF Serving would not write start with ``OWN``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ log = logging.getLogger("uvicorn.error")
 
 CONFIG_ENV = "TFSERVING_MODEL_CONFIG_FILE"
 POLL_ENV = "TFSERVING_MODEL_CONFIG_FILE_POLL_WAIT_SECONDS"
+OWN = "[this server's own note, not a TF Serving log line]"  # marks the lines TF Serving would not write
 
 
 def configs_from_env() -> list:
@@ -81,11 +84,10 @@ def reload_registry(previous, configs: list):
 
     for config in configs:
         loaded = previous.models.get(config.name, {}) if previous is not None else {}
-        for label, version in sorted(config.version_labels.items()):
+        for version in sorted(config.version_labels.values()):
             if version not in loaded:
                 raise RuntimeError(f"Request to assign label to version {version} of model {config.name}, which "
-                                   f"is not currently available for inference (label {label!r}: serve the "
-                                   "version first, then assign the label in a second config change)")
+                                   "is not currently available for inference")
     reuse = {} if previous is None else {
         (s.name, s.path): s for versions in previous.models.values() for s in versions.values()}
     return load_registry(configs, reuse=reuse)
@@ -114,19 +116,29 @@ async def _poll(app, path: Path, seconds: float, last: str | None) -> None:
         try:
             text = path.read_text()
         except OSError as exc:
-            log.error("Failed to read the model config file %s: %s; still serving the previous config", path, exc)
+            log.error("Failed to read ModelServerConfig file: %s", exc)  # TF Serving's wording, from here on
+            log.info("%s still serving the previous config", OWN)
             continue
         if text == last:
             continue
         last = text
         try:
             configs = parse_model_config(text)
+        except ValueError as exc:
+            log.error("Failed to read ModelServerConfig file: %s", exc)
+            log.info("%s still serving the previous config", OWN)
+            continue
+        log.info("Adding/updating models.")
+        try:
             registry = await loop.run_in_executor(None, reload_registry, app.registry, configs)
         except Exception as exc:  # the server keeps its previous config, as TF Serving does
-            log.error("Failed to reload the model config: %s: %s; still serving the previous config",
-                      type(exc).__name__, exc)
+            log.error("PollFilesystemAndReloadConfig failed to ReloadConfig: %s", exc)
+            hint = ("; a label can point only at a version already loaded: serve the version first, then "
+                    "label it in a second config change") if "Request to assign label" in str(exc) else ""
+            log.info("%s still serving the previous config%s", OWN, hint)
             continue
         app.registry = registry
+        log.info("Finished adding/updating models")
         summary = "; ".join(f"{name}: versions {sorted(versions)}, labels {registry.labels.get(name, {})}"
                             for name, versions in sorted(registry.models.items()))
-        log.info("Reloaded the model config: %s", summary)
+        log.info("%s now serving %s", OWN, summary)

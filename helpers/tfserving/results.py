@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 
 import numpy as np
 
@@ -218,3 +219,51 @@ def results_response(verb: str, outputs: dict, signature, batch: int) -> bytes:
             pairs.append("[" + json.dumps(label) + ", " + score + "]")
         rows.append("[" + ", ".join(pairs) + "]")
     return ('{"results": [' + ", ".join(rows) + "]}").encode()
+
+
+def metadata_json(name: str, version: int, signature_defs: dict) -> dict:
+    """The ``GetModelMetadataResponse`` JSON: model spec and the SignatureDefMap, in TF Serving's layout.
+
+    Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
+    """
+    from helpers.tfserving.tensors import DTYPES
+
+    def tensor_info(info) -> dict:
+        shape = info.tensor_shape
+        out = {"dtype": _dtype_name(info.dtype, DTYPES),
+               "tensor_shape": {"dim": [{"size": str(d.size), "name": d.name} for d in shape.dim],
+                                "unknown_rank": shape.unknown_rank}}
+        if info.WhichOneof("encoding") == "name":
+            out["name"] = info.name
+        return out
+
+    signatures = {key: {"inputs": {k: tensor_info(v) for k, v in sorted(sig.inputs.items())},
+                        "outputs": {k: tensor_info(v) for k, v in sorted(sig.outputs.items())},
+                        "method_name": sig.method_name, "defaults": {}}
+                  for key, sig in sorted(signature_defs.items())}
+    return {"model_spec": {"name": name, "signature_name": "", "version": str(version)},
+            "metadata": {"signature_def": {"signature_def": signatures}}}
+
+
+def _dtype_name(dtype: int, known: dict) -> str:
+    try:
+        from tensorflow.core.framework import types_pb2
+
+        return types_pb2.DataType.Name(dtype)
+    except (ImportError, ValueError):
+        return "DT_" + known.get(dtype, ("INVALID",))[0].upper()
+
+
+def model_error(message: str) -> str:
+    """The message of a model's own failure as TF Serving passes it on: the op's error and its node, without
+    the Python preamble of an eager call ("Graph execution error: ... <stack traces unavailable>") and the
+    trailing ``[Op:__inference_...]``.
+
+    Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
+    """
+    text = message.strip()
+    if "<stack traces unavailable>" in text:
+        text = text.split("<stack traces unavailable>", 1)[1].strip()
+    elif text.startswith("Graph execution error:"):
+        text = text[len("Graph execution error:"):].strip()
+    return re.sub(r"\s*\[Op:[^\]]*\]\s*$", "", text)
