@@ -260,6 +260,29 @@ def test_load_generator_records_failures_and_stops(no_leftovers):
     assert all(not thread.is_alive() for thread in load._threads)  # leaving the block stopped every client
 
 
+def test_paced_load_sends_its_rate_on_time_and_skips_what_is_late(no_leftovers):
+    port = autoscale.serving.free_port()  # nothing listens there: every request fails fast
+    with LoadGenerator(f"http://127.0.0.1:{port}/", {}, [(1, 20), (0.5, 0), (0.5, 40)], paced=True, timeout=2) as load:
+        assert load.clients_at(0.5) == 20 and load.clients_at(1.2) == 0
+        deadline = time.monotonic() + 60
+        while any(thread.is_alive() for thread in load._threads) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    seconds = sorted(second for second, _, _ in load.results)
+    assert len(seconds) + load.skipped == 40                      # 20 in the first second, 20 in the last half
+    assert not [s for s in seconds if 1.0 <= s < 1.5]             # nothing in the quiet phase
+    assert seconds == sorted(set(seconds)) and seconds[1] - seconds[0] == pytest.approx(0.05)  # on schedule
+
+
+@pytest.mark.parametrize(("schedule", "message"), [
+    ([(1, -5)], "requests per second must be a finite number above 0"),
+    ([(1, 5000)], "over max_rate=2000"),
+    ([(1, float("inf"))], "requests per second must be a finite number"),
+])
+def test_paced_load_refuses_bad_rates(schedule, message):
+    with pytest.raises(ValueError, match=message):
+        LoadGenerator("http://127.0.0.1:8000/", {}, schedule, paced=True)
+
+
 # --- manifests -----------------------------------------------------------------------------------------
 
 HPA = {
