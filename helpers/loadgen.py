@@ -115,6 +115,11 @@ class LoadGenerator:
         for thread in self._threads:
             thread.join(self.timeout + 5)
 
+    def wait(self) -> None:
+        """Block until the schedule is over and every client has finished its last request."""
+        for thread in self._threads:
+            thread.join()
+
     def elapsed(self) -> float:
         return time.monotonic() - self._start
 
