@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helpers.serving import BodyLimitMiddleware, JSONGuardMiddleware
 
-
 # --- limits and feature ranges ---------------------------------------------------------------------
 
 def _limit(name: str, default: int) -> int:
