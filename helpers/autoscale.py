@@ -238,7 +238,7 @@ class LocalDeployment:
         self.startup_timeout = _number("startup_timeout", startup_timeout)
         self.replicas = 0                     # what was asked for (spec.replicas)
         self.ready: list[Replica] = []        # running and healthy
-        self.errors: list[str] = []           # replicas that failed to start
+        self.errors: list[str] = []           # replicas that failed to start or exited while ready
         self.started = 0                      # replicas started so far (names are numbered)
         self.all_pids: list[int] = []         # every replica process ever started, to check none is left
         self.startup_seconds: list[float] = []  # from scale() asking for a replica to it being ready
@@ -264,18 +264,26 @@ class LocalDeployment:
         """Block until ``replicas`` replicas are ready and in the proxy; ``TimeoutError`` (with errors) otherwise."""
         _int("replicas", replicas, 1)
         deadline = time.monotonic() + _number("timeout", timeout)
+        known = len(self.errors)  # errors from before this wait were reported already
         while len(self.ready) < replicas or len(self.published) < replicas:
-            if self.errors or time.monotonic() > deadline:
+            if len(self.errors) > known or time.monotonic() > deadline:
                 raise TimeoutError(f"{len(self.ready)} of {replicas} replicas ready after {timeout:g} s; "
                                    f"errors: {self.errors or 'none'}; see the replicas' logs in {self.log_dir.name}/")
             time.sleep(0.05)
 
     def scale(self, replicas: int) -> None:
-        """Ask for ``replicas`` replicas (at least 1); start or stop the difference."""
+        """Ask for ``replicas`` replicas (at least 1); start or stop the difference.
+
+        A ready replica whose process has exited is first recorded in ``errors`` and dropped, so it is
+        replaced, as Kubernetes replaces a crashed pod."""
         _int("replicas", replicas, 1)
         if self._closing:
             raise RuntimeError("the deployment is closed; create a new one")
         with self._lock:
+            exited = [r for r in self.ready if not r.server.running]
+            for replica in exited:  # a crashed pod: recorded, and replaced below, as a ReplicaSet would
+                self.errors.append(f"{replica.name}: exited with code {replica.server.process.poll()} while serving")
+            self.ready = [r for r in self.ready if r not in exited]
             self.replicas = replicas
             missing = replicas - len(self.ready) - self._starting
             surplus = self.ready[replicas:] if missing < 0 else []
@@ -286,10 +294,10 @@ class LocalDeployment:
                 thread = threading.Thread(target=self._start, args=(f"{self.name}-{self.started}",), daemon=True)
                 self._threads.append(thread)
                 thread.start()
-        if surplus:
+        if surplus or exited:
             self._publish()  # out of the proxy first, so no new request reaches them
-            for replica in surplus:
-                self._stop(replica)
+        for replica in surplus + exited:
+            self._stop(replica)
 
     def _publish(self) -> None:
         with self._publish_lock:  # one update at a time, each with the latest list of ready replicas

@@ -5,6 +5,7 @@
     stats = loadtest.run_locust("locustfile.py", "http://127.0.0.1:8000", users=10, spawn_rate=5,
                                 run_time=8, stats_prefix=OUT / "run")
     stats[["name", "requests", "failures", "rps", "p50_ms", "p95_ms", "p99_ms"]]
+    loadtest.read_history(OUT / "run")    # per second, with run_locust(..., history=True)
 
 Locust runs as its own process (``python -m locust --headless ...``), as a load generator would, and is
 stopped by its own id if it overruns. Its final statistics (``--json-file <prefix>``) become a DataFrame
@@ -80,8 +81,11 @@ def _check_number(name: str, value: object, high: float, integer: bool) -> None:
 
 
 def locust_command(locustfile: str | os.PathLike, host: str, users: int, spawn_rate: float, run_time: int,
-                   stats_prefix: str | os.PathLike) -> list[str]:
+                   stats_prefix: str | os.PathLike, history: bool = False) -> list[str]:
     """The ``python -m locust`` command line of a bounded headless run (arguments checked).
+
+    ``history=True`` adds ``--csv <prefix> --csv-full-history``: Locust then appends, once a second, a row
+    per request name to ``<prefix>_stats_history.csv`` (what its web page charts); ``read_history`` reads it.
 
     Introduced in course4_deployment/C4_W2_Lab_2_Load_Testing.ipynb.
     """
@@ -94,12 +98,13 @@ def locust_command(locustfile: str | os.PathLike, host: str, users: int, spawn_r
         raise FileNotFoundError(f"no locustfile at {str(locustfile)!r}; write one (an HttpUser class) first")
     return [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
             "-u", str(users), "-r", f"{spawn_rate:g}", "-t", f"{run_time}s", "--host", host,
-            "--json-file", str(stats_prefix), "--only-summary", "--loglevel", "WARNING"]
+            "--json-file", str(stats_prefix), "--only-summary", "--loglevel", "WARNING",
+            *(["--csv", str(stats_prefix), "--csv-full-history"] if history else [])]
 
 
 def run_locust(locustfile: str | os.PathLike, host: str, *, users: int, spawn_rate: float, run_time: int,
                stats_prefix: str | os.PathLike, env: dict[str, str] | None = None,
-               log_path: str | os.PathLike | None = None) -> pd.DataFrame:
+               log_path: str | os.PathLike | None = None, history: bool = False) -> pd.DataFrame:
     """Run Locust headless for ``run_time`` seconds with ``users`` users and return its statistics.
 
     Args:
@@ -111,6 +116,7 @@ def run_locust(locustfile: str | os.PathLike, host: str, *, users: int, spawn_ra
             ``--csv`` files are rewritten by a timer once a second, and miss the end of a short run.
         env: extra environment variables for the Locust process (the locustfile can read them).
         log_path: Locust's own output (default ``<prefix>.log``).
+        history: also write the statistics of every second (``read_history(stats_prefix)`` reads them).
 
     Returns:
         ``read_stats(stats_prefix)``: one row per request name, and the ``Aggregated`` row.
@@ -122,10 +128,11 @@ def run_locust(locustfile: str | os.PathLike, host: str, *, users: int, spawn_ra
 
     Introduced in course4_deployment/C4_W2_Lab_2_Load_Testing.ipynb.
     """
-    command = locust_command(locustfile, host, users, spawn_rate, run_time, stats_prefix)
+    command = locust_command(locustfile, host, users, spawn_rate, run_time, stats_prefix, history)
     stats_prefix = Path(stats_prefix)
     stats_prefix.parent.mkdir(parents=True, exist_ok=True)
-    Path(f"{stats_prefix}.json").unlink(missing_ok=True)
+    for suffix in (".json", "_stats_history.csv"):
+        Path(f"{stats_prefix}{suffix}").unlink(missing_ok=True)
     log_path = Path(log_path) if log_path is not None else stats_prefix.with_name(stats_prefix.name + ".log")
     # nothing in the environment may widen the run (LOCUST_USERS, LOCUST_HOST ...)
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")} | (env or {})
@@ -223,3 +230,29 @@ def percentile(histogram: dict[int, int], fraction: float) -> float:
     return float(min(histogram))
 
 
+
+
+def read_history(stats_prefix: str | os.PathLike) -> pd.DataFrame:
+    """Locust's per-second statistics, ``<prefix>_stats_history.csv`` (``--csv-full-history``), one row per
+    second and request name (``Aggregated`` included): ``second`` since the first row, ``users``,
+    ``rps`` and ``p50_ms``/``p95_ms`` as Locust's web page charts them (over its last few seconds), and
+    ``requests``, the running total.
+
+    Introduced in course4_deployment/C4_W2_Lab_2_Load_Testing.ipynb.
+    """
+    path = Path(f"{stats_prefix}_stats_history.csv")
+    if not path.is_file():
+        raise FileNotFoundError(f"no Locust history at {str(path)!r}; run Locust with --csv {stats_prefix} "
+                                "--csv-full-history (run_locust(..., history=True))")
+    raw = pd.read_csv(path)
+    needed = {"Timestamp", "User Count", "Name", "Requests/s", "50%", "95%", "Total Request Count"}
+    if not needed <= set(raw.columns):
+        raise ValueError(f"{path.name} is not Locust's stats history: it lacks {sorted(needed - set(raw.columns))}")
+    if raw.empty:
+        raise ValueError(f"{path.name} has no rows: the run was shorter than a second")
+    percentiles = raw[["50%", "95%"]].apply(pd.to_numeric, errors="coerce")  # "N/A" before any request
+    return pd.DataFrame({
+        "second": raw["Timestamp"] - raw["Timestamp"].min(), "name": raw["Name"], "users": raw["User Count"],
+        "rps": raw["Requests/s"].astype(float), "p50_ms": percentiles["50%"], "p95_ms": percentiles["95%"],
+        "requests": raw["Total Request Count"].astype(int),
+    })

@@ -1,26 +1,14 @@
-"""A FastAPI service that classifies wines: one wine per request (``/predict``) or a batch (``/predict_batch``).
+"""The wine service: a FastAPI app that classifies wines, one per request or a batch at a time.
 
-Run it with uvicorn, from the repository's root (or any folder where ``helpers`` imports), pointing
-``WINE_MODEL_PATH`` at a scikit-learn model saved with joblib:
+Run it from the folder that holds ``helpers``, with ``WINE_MODEL_PATH`` naming a model saved with joblib:
 
     WINE_MODEL_PATH=model/wine.joblib python -m uvicorn helpers.wine_service:app --port 8000
 
-- ``GET /``: health check; also says how many times the model was loaded (once, at start-up).
-- ``POST /predict``: one wine, a JSON object with the 13 named features of ``Wine`` -> ``{"prediction": 0}``.
-- ``POST /predict_batch``: ``{"batches": [[13 numbers], ...]}``, 1 to ``MAX_BATCH`` wines ->
-  ``{"predictions": [0, 2, ...]}``.
-
-Hostile input is refused before any work: a body over ``MAX_BODY_BYTES`` (413, ``BodyLimitMiddleware``),
-a body that is not JSON (415), JSON nested deeper than ``MAX_DEPTH`` or holding more than ``MAX_VALUES``
-values (400, ``JSONGuardMiddleware``, before the JSON is parsed), a batch over ``MAX_BATCH`` wines (422,
-pydantic). Every limit can be set through an environment variable of the same name prefixed ``WINE_``.
-
-Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
+then open http://127.0.0.1:8000/docs. Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helpers.serving import BodyLimitMiddleware, JSONGuardMiddleware
 
+# --- limits and feature ranges ---------------------------------------------------------------------
 
 def _limit(name: str, default: int) -> int:
+    """A limit read from the environment variable WINE_<name>, or its default."""
     text = os.environ.get(f"WINE_{name}", str(default))
     try:
         value = int(text)
@@ -66,7 +56,10 @@ FEATURES: dict[str, tuple[float, float]] = {
 }
 
 
+# --- the request schema ----------------------------------------------------------------------------
+
 def _feature(name: str) -> type:
+    """A float within the feature's range; NaN and infinity refused."""
     low, high = FEATURES[name]
     return Annotated[float, Field(ge=low, le=high, allow_inf_nan=False)]
 
@@ -122,6 +115,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     del app.state.model
 
+
+# --- the app and its endpoints ---------------------------------------------------------------------
 
 app = FastAPI(title="Wine classifier", version="1.0", lifespan=lifespan)
 
@@ -216,6 +211,8 @@ def dockerfile_facts(text: str) -> dict:
 
     Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
     """
+    import json
+
     if not isinstance(text, str) or not text.strip():
         raise ValueError("text must be a Dockerfile's non-empty text")
     facts: dict = {"from": None, "expose": [], "copy": [], "cmd": None, "env": {}}

@@ -104,35 +104,50 @@ def test_hpa_without_limits_goes_straight_to_max_and_min():
 
 # --- measuring -----------------------------------------------------------------------------------------
 
+def _spin_cpu(seconds: float, clock=time.process_time) -> None:
+    """Busy-loop until ``clock`` (CPU time, not wall time) has advanced ``seconds``: on a loaded machine
+    this takes longer, but the CPU used is the same."""
+    end = clock() + seconds
+    while clock() < end:
+        pass
+
+
 def test_cpu_meter_measures_a_busy_process_and_forgets_dead_ones():
     meter = procstats.CpuMeter()
     me = psutil.Process().pid
+    start = time.monotonic()
     assert meter.sample([me]) == {}                       # the first sample is the starting point
-    end = time.monotonic() + 0.3
-    while time.monotonic() < end:
-        pass
+    _spin_cpu(0.2)
     used = meter.sample([me, 999_999_999])
-    assert list(used) == [me] and 0.05 < used[me] <= 1.5  # up to a core (less on a busy machine)
+    wall = time.monotonic() - start                       # at least the meter's own interval
+    assert list(used) == [me]
+    assert used[me] <= 1.5                                # one busy thread: at most about a core
+    assert used[me] * wall >= 0.18                        # cores x seconds: the 0.2 s of CPU spent
 
 
 def test_cpu_seconds_counts_every_thread_finer_than_a_clock_tick():
-    stop = threading.Event()
+    stop, spent_enough = threading.Event(), threading.Event()
 
     def spin():
+        _spin_cpu(0.1, clock=time.thread_time)  # this thread's own CPU time, however long it takes
+        spent_enough.set()
         while not stop.is_set():
             pass
 
     before = procstats.cpu_seconds(os.getpid())
     worker = threading.Thread(target=spin)
     worker.start()
-    time.sleep(0.3)
-    spent = procstats.cpu_seconds(os.getpid()) - before   # read while the thread runs
-    stop.set()
-    worker.join()
-    assert spent > 0.05   # the other thread's time is counted
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        time.sleep(0.5)  # past its start-up
+        assert spent_enough.wait(120), "the spinning thread never got 0.1 s of CPU"
+        spent = procstats.cpu_seconds(os.getpid()) - before   # read while the thread runs
+    finally:
+        stop.set()
+        worker.join()
+    assert spent >= 0.09   # the other thread's time is counted (this one only waited)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(60)"],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert sleeper.stdout.readline() == "ready\n"  # past its start-up: from here on it only sleeps
         first = procstats.cpu_seconds(sleeper.pid)
         time.sleep(1.0)
         idle = procstats.cpu_seconds(sleeper.pid) - first
@@ -140,6 +155,7 @@ def test_cpu_seconds_counts_every_thread_finer_than_a_clock_tick():
     finally:
         sleeper.kill()
         sleeper.wait()
+        sleeper.stdout.close()
     with pytest.raises(ProcessLookupError):
         procstats.cpu_seconds(sleeper.pid)
 
@@ -198,6 +214,20 @@ def test_deployment_reports_a_replica_that_cannot_start(tmp_path, no_leftovers):
             deployment.wait_ready(1, timeout=60)
 
 
+def test_deployment_reports_and_replaces_a_replica_that_exits(tmp_path, no_leftovers):
+    (tmp_path / "echo_app.py").write_text(textwrap.dedent(ECHO_APP))
+    with autoscale.LocalDeployment("echo_app:app", tmp_path, log_dir=tmp_path / "logs", name="echo") as deployment:
+        deployment.scale(1)
+        deployment.wait_ready(1, timeout=60)
+        victim = deployment.ready[0].server.process
+        victim.kill()
+        victim.wait()
+        deployment.scale(1)                                  # the next decision notices, and replaces it
+        assert deployment.errors == ["echo-1: exited with code -9 while serving"]
+        deployment.wait_ready(1, timeout=60)                 # an error reported before the wait is not fatal
+        assert [r.name for r in deployment.ready] == ["echo-2"] and deployment.started == 2
+
+
 # --- the load ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("url", "schedule", "message"), [
@@ -222,9 +252,36 @@ def test_load_generator_follows_its_schedule():
 
 def test_load_generator_records_failures_and_stops(no_leftovers):
     port = autoscale.serving.free_port()  # nothing listens there: every request fails fast
-    with LoadGenerator(f"http://127.0.0.1:{port}/", {}, [(0.5, 2)], timeout=2) as load:
-        time.sleep(0.7)
+    with LoadGenerator(f"http://127.0.0.1:{port}/", {}, [(60, 2)], timeout=2) as load:
+        deadline = time.monotonic() + 60
+        while not load.results and time.monotonic() < deadline:  # the first answer, however slow the machine
+            time.sleep(0.05)
     assert load.results and {status for _, status, _ in load.results} == {0}
+    assert all(not thread.is_alive() for thread in load._threads)  # leaving the block stopped every client
+
+
+def test_paced_load_sends_its_rate_on_time_and_skips_what_is_late(no_leftovers):
+    port = autoscale.serving.free_port()  # nothing listens there: every request fails fast
+    with LoadGenerator(f"http://127.0.0.1:{port}/", {}, [(1, 20), (0.5, 0), (0.5, 40)], paced=True, timeout=2) as load:
+        assert load.clients_at(0.5) == 20 and load.clients_at(1.2) == 0
+        deadline = time.monotonic() + 60
+        while any(thread.is_alive() for thread in load._threads) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    seconds = sorted(second for second, _, _ in load.results)
+    assert len(seconds) + load.skipped == 40                      # 20 in the first second, 20 in the last half
+    assert not [s for s in seconds if 1.0 <= s < 1.5]             # nothing in the quiet phase
+    on_schedule = [s * 20 if s < 1 else (s - 1.5) * 40 for s in seconds]   # 20/s from 0 s, 40/s from 1.5 s
+    assert all(abs(k - round(k)) < 1e-6 for k in on_schedule) and len(set(seconds)) == len(seconds)
+
+
+@pytest.mark.parametrize(("schedule", "message"), [
+    ([(1, -5)], "requests per second must be a finite number above 0"),
+    ([(1, 5000)], "over max_rate=2000"),
+    ([(1, float("inf"))], "requests per second must be a finite number"),
+])
+def test_paced_load_refuses_bad_rates(schedule, message):
+    with pytest.raises(ValueError, match=message):
+        LoadGenerator("http://127.0.0.1:8000/", {}, schedule, paced=True)
 
 
 # --- manifests -----------------------------------------------------------------------------------------

@@ -106,6 +106,42 @@ def test_the_command_is_bounded_and_headless(locustfile: Path, tmp_path: Path) -
     assert command[command.index("--json-file") + 1] == str(tmp_path / "run")
 
 
+def test_history_adds_the_csv_options(locustfile: Path, tmp_path: Path) -> None:
+    command = loadtest.locust_command(locustfile, "http://127.0.0.1:8000", 2, 2, 3, tmp_path / "run", history=True)
+    assert command[-3:] == ["--csv", str(tmp_path / "run"), "--csv-full-history"]
+    assert "--csv" not in loadtest.locust_command(locustfile, "http://127.0.0.1:8000", 2, 2, 3, tmp_path / "run")
+
+
+HISTORY = """Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,\
+Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,\
+Total Min Response Time,Total Max Response Time,Total Average Content Size
+1000,0,,Aggregated,0.000000,0.000000,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,0,0,0,0.0,0,0,0.0
+1001,4,POST,batch of 1,0.000000,0.000000,12,13,14,15,16,17,18,19,20,20,20,40,0,12,12.5,3,20,24.0
+1001,4,,Aggregated,0.000000,0.000000,12,13,14,15,16,17,18,19,20,20,20,40,0,12,12.5,3,20,24.0
+1002,4,POST,batch of 1,41.500000,0.000000,11,13,14,15,16,18,18,19,20,20,20,83,0,11,12.0,3,20,24.0
+"""
+
+
+def test_read_history(tmp_path: Path) -> None:
+    (tmp_path / "run_stats_history.csv").write_text(HISTORY)
+    history = loadtest.read_history(tmp_path / "run")
+    assert list(history.columns) == ["second", "name", "users", "rps", "p50_ms", "p95_ms", "requests"]
+    assert history["second"].tolist() == [0, 1, 1, 2]
+    assert pd.isna(history.at[0, "p50_ms"]) and history.at[3, "p95_ms"] == 18 and history.at[3, "rps"] == 41.5
+    assert history[history.name == "batch of 1"].requests.tolist() == [40, 83]
+
+
+def test_read_history_refuses_what_is_not_a_history(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="history=True"):
+        loadtest.read_history(tmp_path / "missing")
+    (tmp_path / "bad_stats_history.csv").write_text("Type,Name\nGET,/\n")
+    with pytest.raises(ValueError, match="not Locust's stats history"):
+        loadtest.read_history(tmp_path / "bad")
+    (tmp_path / "empty_stats_history.csv").write_text(HISTORY.splitlines()[0] + "\n")
+    with pytest.raises(ValueError, match="no rows"):
+        loadtest.read_history(tmp_path / "empty")
+
+
 def _entry(name: str, times: dict[int, int], failures: int = 0, start: float = 100.0, last: float = 102.0) -> dict:
     return {"name": name, "method": "POST", "num_requests": sum(times.values()), "num_failures": failures,
             "start_time": start, "last_request_timestamp": last, "num_none_requests": 0,
@@ -162,12 +198,14 @@ def test_a_real_run_against_a_local_server(locustfile: Path, tmp_path: Path,
     monkeypatch.setenv("LOCUST_USERS", "150")  # must not widen the run
     with serving.serve("tiny:app", app_dir=tmp_path) as server:
         stats = loadtest.run_locust(locustfile, server.url, users=2, spawn_rate=2, run_time=4,
-                                    stats_prefix=tmp_path / "run")
+                                    stats_prefix=tmp_path / "run", history=True)
         port = server.port
     row = stats.set_index("name").loc["/"]
     assert row["requests"] > 0 and row["failures"] == 0 and row["p50_ms"] >= 0
     assert row["requests"] < 2 * 20 * 4 * 1.5  # 2 users, 20 requests/s each at most, for about 4 s
     assert (tmp_path / "run.log").is_file()
+    history = loadtest.read_history(tmp_path / "run")
+    assert set(history.name) == {"/", "Aggregated"} and history.requests.max() <= row["requests"]
     assert not serving.port_in_use(port)
     assert psutil.Process().children(recursive=True) == []
 
