@@ -24,13 +24,14 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.serving import HOST, ChildProcess, free_port, port_in_use, stop
 
-__all__ = ["WorkerError", "Worker", "cluster_spec", "tf_config", "start_workers", "wait", "clean_log"]
+__all__ = ["WorkerError", "Worker", "cluster_spec", "tf_config", "start_workers", "wait", "wait_listening",
+           "clean_log"]
 
 # What the workers inherit unless the caller says otherwise: TensorFlow's start-up chatter off, as in env.quiet().
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "GRPC_VERBOSITY": "ERROR",
@@ -118,7 +119,8 @@ def tf_config(cluster: Mapping[str, list[str]], index: int, task_type: str = "wo
 @contextlib.contextmanager
 def start_workers(script: str | os.PathLike, n_workers: int = 2, *, env: Mapping[str, str] | None = None,
                   log_dir: str | os.PathLike | None = None, stop_timeout: float = 10.0,
-                  cluster: Mapping[str, list[str]] | None = None) -> Iterator[list[Worker]]:
+                  cluster: Mapping[str, list[str]] | None = None,
+                  only: Iterable[int] | None = None) -> Iterator[list[Worker]]:
     """Start ``n_workers`` processes running ``python script``, each with its ``TF_CONFIG``, for a ``with`` block.
 
     Args:
@@ -129,6 +131,8 @@ def start_workers(script: str | os.PathLike, n_workers: int = 2, *, env: Mapping
         log_dir: where ``worker-<i>.log`` go (default: the script's folder); overwritten.
         stop_timeout: seconds a worker gets to exit after SIGTERM before it is killed.
         cluster: the cluster to start (from ``cluster_spec``, so it can be shown first); by default a new one.
+        only: start only these task indices of the cluster (e.g. ``[0]``, then ``[1]`` in a nested block, to
+            start the workers one after the other); by default all of them.
 
     Yields:
         the list of ``Worker`` (index, address, log_path, process), in task order.
@@ -155,10 +159,15 @@ def start_workers(script: str | os.PathLike, n_workers: int = 2, *, env: Mapping
     elif not isinstance(cluster, Mapping) or len(cluster.get("worker") or []) != n_workers:
         raise ValueError(f"cluster must list n_workers={n_workers} 'worker' addresses (see cluster_spec), "
                          f"got {cluster!r}")
+    indices = list(range(n_workers)) if only is None else list(only)
+    if not indices or not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n_workers
+                              for i in indices) or len(set(indices)) != len(indices):
+        raise ValueError(f"only must list distinct task indices from 0 to {n_workers - 1}, got {only!r}")
     team: list[Worker] = []
     stoppers = []
     try:
-        for index, address in enumerate(cluster["worker"]):
+        for index in indices:
+            address = cluster["worker"][index]
             child_env = {**os.environ, **QUIET_ENV, **(env or {}), "TF_CONFIG": tf_config(cluster, index)}
             log_path = log_dir / f"worker-{index}.log"
             with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
@@ -204,6 +213,35 @@ def wait(team: list[Worker], timeout: float, interval: float = 0.2) -> list[int]
             raise WorkerError(f"worker(s) {hung} still running after {timeout:g} s (hung, or waiting for a peer "
                               f"that never joined); raise the timeout if they are only slow\n{_tails(team)}")
         time.sleep(interval)
+
+
+def wait_listening(worker: Worker, timeout: float, interval: float = 0.1) -> float:
+    """Wait until ``worker`` listens on the port of its address; return the seconds it took.
+
+    A worker's server starts when its script creates the strategy (after TensorFlow's import), and then waits
+    for the other workers of the cluster before training starts.
+
+    Raises:
+        WorkerError: the worker exited first, or did not listen within ``timeout`` seconds (the message ends
+            with its log's last lines).
+
+    Introduced in course3_modeling/C3_W3_Lab_1_Distributed_Training.ipynb.
+    """
+    if not isinstance(worker, Worker):
+        raise ValueError("worker must be one Worker of the list that start_workers(...) yields")
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    host, port = worker.address.rsplit(":", 1)
+    start = time.monotonic()
+    while not port_in_use(int(port), host):
+        if not worker.running:
+            raise WorkerError(f"worker {worker.index} ({worker.address}) exited with code {worker.returncode} "
+                              f"before it listened\n{_tails([worker])}")
+        if time.monotonic() - start >= timeout:
+            raise WorkerError(f"worker {worker.index} did not listen on {worker.address} within {timeout:g} s"
+                              f"\n{_tails([worker])}")
+        time.sleep(interval)
+    return time.monotonic() - start
 
 
 def _tails(team: list[Worker], lines: int = 10) -> str:

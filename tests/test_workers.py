@@ -13,7 +13,7 @@ from helpers import workers
 
 # A stand-in for a training script: no TensorFlow needed to test the process plumbing.
 SCRIPT = """
-import json, os, signal, sys, time
+import json, os, signal, socket, sys, time
 config = json.loads(os.environ["TF_CONFIG"])
 index = config["task"]["index"]
 print(f"worker {index} of {len(config['cluster']['worker'])} at {config['cluster']['worker'][index]}")
@@ -23,6 +23,16 @@ if mode == "crash" and index == 1:
     sys.exit(3)
 if mode == "stubborn":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print("handler installed")  # the readiness signal the test waits for
+if mode == "listen":  # as a TensorFlow worker: worker 0 listens and waits until worker 1 reaches it
+    host, port = config["cluster"]["worker"][index].rsplit(":", 1)
+    if index == 0:
+        server = socket.create_server((host, int(port)))
+        peer, _ = server.accept()
+        print(f"worker 0 met worker {peer.recv(16).decode()}")
+    else:
+        host, port = config["cluster"]["worker"][0].rsplit(":", 1)
+        socket.create_connection((host, int(port))).sendall(str(index).encode())
 if mode in ("crash", "hang", "stubborn"):
     time.sleep(600)  # a peer waiting for a worker that never comes
 print(f"worker {index} done")
@@ -68,8 +78,36 @@ def test_hung_workers_time_out_and_are_stopped(script, no_leftovers):
 
 def test_a_worker_that_ignores_sigterm_is_killed(script, no_leftovers):
     with workers.start_workers(script, n_workers=1, env={"MODE": "stubborn"}, stop_timeout=0.5) as team:
-        time.sleep(1.5)  # let it install its handler
+        deadline = time.monotonic() + 60  # a readiness signal, not a fixed sleep: holds on a loaded machine
+        while "handler installed" not in team[0].log():
+            assert team[0].running and time.monotonic() < deadline, team[0].log()
+            time.sleep(0.05)
     assert team[0].returncode == -9
+
+
+def test_workers_start_one_after_the_other(script, no_leftovers):
+    cluster = workers.cluster_spec(2)
+    with workers.start_workers(script, 2, env={"MODE": "listen"}, cluster=cluster, only=[0]) as first:
+        assert workers.wait_listening(first[0], timeout=60) >= 0
+        assert first[0].running  # waiting for its peer
+        with workers.start_workers(script, 2, env={"MODE": "listen"}, cluster=cluster, only=[1]) as rest:
+            assert workers.wait(first + rest, timeout=60) == [0, 0]
+    assert [w.index for w in first + rest] == [0, 1] and rest[0].address == cluster["worker"][1]
+    assert "worker 0 met worker 1" in first[0].log()
+
+
+def test_wait_listening_reports_a_worker_that_exits_first(script, no_leftovers, monkeypatch):
+    monkeypatch.setenv("MODE", "crash")
+    with workers.start_workers(script, n_workers=2, only=[1]) as team:
+        with pytest.raises(workers.WorkerError, match=r"worker 1 .* exited with code 3 before it listened"):
+            workers.wait_listening(team[0], timeout=60)
+
+
+@pytest.mark.parametrize("only", [[], [2], [0, 0], [True]])
+def test_only_takes_distinct_task_indices(script, only, no_leftovers):
+    with pytest.raises(ValueError, match="only must list distinct task indices from 0 to 1"):
+        with workers.start_workers(script, n_workers=2, only=only):
+            pass
 
 
 def test_an_error_in_the_block_stops_the_workers(script, no_leftovers):
