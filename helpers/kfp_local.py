@@ -1,20 +1,24 @@
-"""Reading what the KFP SDK writes: a compiled pipeline spec as a short outline, and the metadata of a
-``ClassificationMetrics`` artifact as tables.
+"""Reading what the KFP SDK writes: a compiled pipeline spec as a short outline or a drawn DAG, one task's
+part of the local runner's log without its volatile bits, and the metadata of a ``ClassificationMetrics``
+artifact as tables.
 
 Keeping the local runner's log out of a notebook is ``helpers.modeling.quiet_kfp``; this module only
-reads. Nothing heavy is imported at module level (pandas and PyYAML are imported inside the functions).
+reads. Nothing heavy is imported at module level (pandas, PyYAML and matplotlib are imported inside the functions).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
 
-__all__ = ["load_spec", "spec_outline", "confusion_matrix_frame", "roc_frame"]
+__all__ = ["load_spec", "spec_outline", "dag_edges", "plot_dag", "task_log", "confusion_matrix_frame",
+           "roc_frame"]
 
 
 def load_spec(spec: str | Path | Mapping[str, Any]) -> dict[str, Any]:
@@ -102,6 +106,139 @@ def spec_outline(spec: str | Path | Mapping[str, Any]) -> str:
             for arg, source in sorted(inputs.get(kind, {}).items()):
                 lines.append(f"    {arg} <- {_source(source)}")
     return "\n".join(lines)
+
+
+def dag_edges(spec: str | Path | Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The DAG's edges as ``(producer task, consumer task, what flows)``, sorted: one edge per pair of
+    tasks, ``what flows`` naming the producer's outputs the consumer reads (comma-separated), or ``"after"``
+    for an ordering set with ``.after()`` alone.
+
+    Introduced in course4_deployment/C4_W3_Lab_1_Kubeflow_Pipelines.ipynb.
+    """
+    tasks = load_spec(spec)["root"]["dag"]["tasks"]
+    edges: dict[tuple[str, str], set[str]] = {}
+    for name, task in tasks.items():
+        for producer in task.get("dependentTasks", []):
+            edges.setdefault((producer, name), set())
+        inputs = task.get("inputs", {})
+        for kind, key in (("artifacts", "outputArtifactKey"), ("parameters", "outputParameterKey")):
+            for source in inputs.get(kind, {}).values():
+                out = source.get("taskOutputArtifact") or source.get("taskOutputParameter")
+                if out:
+                    edges.setdefault((out["producerTask"], name), set()).add(out[key])
+    return [(a, b, ", ".join(sorted(flows)) or "after") for (a, b), flows in sorted(edges.items())]
+
+
+_STATE_COLOURS = {"SUCCESS": "#b7e1b0", "FAILURE": "#f4b6b0"}
+
+
+def plot_dag(spec: str | Path | Mapping[str, Any], states: Mapping[str, str] | None = None,
+             ax: Axes | None = None) -> Axes:
+    """Draw a compiled pipeline's DAG top to bottom, as a KFP UI shows a run's graph: one box per task,
+    coloured by its final state (green ``SUCCESS``, red ``FAILURE``, grey not run or unknown), and one
+    arrow per edge of ``dag_edges`` labelled with the outputs that flow along it. A task's row is the
+    length of the longest path that leads to it.
+
+    Args:
+        spec: the compiled YAML (path) or its dict.
+        states: each task's final state, e.g. ``RunnerLog.task_statuses()``; ``None`` draws the bare DAG.
+        ax: where to draw; a new figure when ``None``.
+
+    Introduced in course4_deployment/C4_W3_Lab_1_Kubeflow_Pipelines.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    loaded = load_spec(spec)
+    if states is not None and not isinstance(states, Mapping):
+        raise TypeError(f"states must map task names to states, got {type(states).__name__}")
+    tasks = sorted(loaded["root"]["dag"]["tasks"])
+    edges = dag_edges(loaded)
+    depth = dict.fromkeys(tasks, 0)
+    for _ in tasks:  # longest path: relax every edge as often as there are tasks
+        for a, b, _flow in edges:
+            depth[b] = max(depth[b], depth[a] + 1)
+    rows: dict[int, list[str]] = {}
+    for name in tasks:
+        rows.setdefault(depth[name], []).append(name)
+    pos = {name: (i - (len(row) - 1) / 2, -level) for level, row in rows.items() for i, name in enumerate(row)}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(2.6 * max(len(r) for r in rows.values()) + 2.4, 1.1 * len(rows) + 0.6))
+    for a, b, flow in edges:
+        (xa, ya), (xb, yb) = pos[a], pos[b]
+        if ya - yb > 1 and xa == xb:  # jumps over rows in the same column: leave and enter on the right
+            ax.annotate("", xy=(xb + 0.4, yb), xytext=(xa + 0.4, ya), arrowprops={
+                "arrowstyle": "-|>", "color": "#555555",
+                "connectionstyle": "arc,angleA=0,angleB=0,armA=45,armB=45,rad=8"})
+            ax.text(xa + 0.82, (ya + yb) / 2, flow, fontsize=8, color="#333333", va="center", style="italic")
+            continue
+        ax.annotate("", xy=(xb, yb + 0.22), xytext=(xa, ya - 0.22),
+                    arrowprops={"arrowstyle": "-|>", "color": "#555555"})
+        ax.text((xa + xb) / 2 + 0.05, (ya + yb) / 2, flow, fontsize=8, color="#333333", va="center", style="italic")
+    for name, (x, y) in pos.items():
+        state = (states or {}).get(name)
+        label = f"{name}\n{state}" if states is not None else name
+        ax.text(x, y, label, ha="center", va="center", fontsize=9,
+                bbox={"boxstyle": "round,pad=0.4", "fc": _STATE_COLOURS.get(str(state), "#e0e0e0"), "ec": "#444444"})
+    xs = [x for x, _ in pos.values()]
+    ax.set_xlim(min(xs) - 1.0, max(xs) + 1.4)
+    ax.set_ylim(-len(rows) + 0.5, 0.5)
+    ax.set_axis_off()
+    ax.set_title(f"pipeline {loaded.get('pipelineInfo', {}).get('name', '?')}: "
+                 f"{len(tasks)} tasks, {len(edges)} edges")
+    return ax
+
+
+_CLOCK = re.compile(r"^\d\d:\d\d:\d\d\.\d+ - ", re.MULTILINE)
+_EXECUTOR_TIME = re.compile(r"\[KFP Executor \d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ ")
+_RUN_FOLDER = re.compile(r"-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-\d+/")
+_TEMP_DIR = re.compile(r"/\S*?/tmp[\w.]+")
+
+
+def _sorted_outputs(lines: list[str]) -> list[str]:
+    """The entries of a task's ``outputs:`` block (each a ``    name: ...`` line and its deeper-indented
+    continuation lines) sorted by name; the lines before the block stay as they are."""
+    start = next((i + 1 for i, line in enumerate(lines) if re.search(r"Task '[^']+' outputs:$", line)), None)
+    if start is None:
+        return lines
+    entries: list[list[str]] = []
+    for line in lines[start:]:
+        if re.match(r"^ {4}\S", line) or not entries:
+            entries.append([line])
+        else:
+            entries[-1].append(line)
+    return lines[:start] + [line for entry in sorted(entries) for line in entry]
+
+
+def task_log(text: str, task: str, pipeline_root: str | Path, lines: int | None = None) -> str:
+    """One task's part of the KFP local runner's log (``RunnerLog.text``), made stable to store: the clock
+    times dropped, ``pipeline_root`` written as ``<pipeline_root>``, the run folder's start time as
+    ``<run>``, the runner's temporary folders as ``<tmp>``, and the task's outputs sorted by name (their
+    order varies between KFP versions). ``lines`` keeps only the last lines (the
+    step's own output, its outputs and its status, like the tail of the KFP UI's *Logs* tab).
+
+    Raises:
+        ValueError: the log has no task of that name (the message lists the tasks it has), or ``lines``
+            is not a positive int.
+
+    Introduced in course4_deployment/C4_W3_Lab_1_Kubeflow_Pipelines.ipynb.
+    """
+    if lines is not None and (isinstance(lines, bool) or not isinstance(lines, int) or lines < 1):
+        raise ValueError(f"lines must be a positive int or None, got {lines!r}")
+    sections = re.split(r"^-{20,}$", text, flags=re.MULTILINE)
+    found = [s for s in sections if re.search(rf"Executing task '{re.escape(task)}'", s)]
+    if not found:
+        names = re.findall(r"Executing task '([^']+)'", text)
+        raise ValueError(f"no task {task!r} in this log; it ran {names}")
+    part = _CLOCK.sub("", found[-1].strip("\n"))
+    part = _EXECUTOR_TIME.sub("[KFP Executor ", part)
+    for root in (str(Path(pipeline_root).resolve()), str(pipeline_root)):
+        part = part.replace(root, "<pipeline_root>")
+    part = _RUN_FOLDER.sub("-<run>/", part)
+    part = _TEMP_DIR.sub("<tmp>", part)
+    kept = _sorted_outputs([line.rstrip() for line in part.splitlines()])
+    while kept and not kept[-1]:
+        kept.pop()
+    return "\n".join(kept[-lines:] if lines else kept)
 
 
 def _metadata(artifact_or_metadata: Any) -> Mapping[str, Any]:

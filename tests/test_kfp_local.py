@@ -194,3 +194,96 @@ def test_a_two_step_pipeline_runs_on_the_local_runner_and_returns_its_output(tmp
         task = runs(n=4)
     assert task.outputs["summary"] == "rows: 4"
     assert log.pipeline_status() == "SUCCESS"
+    # one task's log, made storable: no tmp_path, no clock time, outputs listed
+    tail = kfp_local.task_log(log.text, "count-rows", tmp_path / "root", lines=6)
+    assert str(tmp_path) not in tail and "status SUCCESS" in tail and "Output: 'rows: 4'" in tail
+    assert "<pipeline_root>/runs-<run>/" in kfp_local.task_log(log.text, "make-rows", tmp_path / "root")
+
+
+# --------------------------------------------------------------------------------------------------
+# dag_edges / plot_dag
+
+
+@dsl.pipeline(name="with-a-skip")
+def with_a_skip(n: int = 3) -> str:
+    made = make_rows(n=n)
+    fitted = fit(rows=made.outputs["rows"])
+    last = count_rows(rows=made.outputs["rows"], label="rows").after(fitted)
+    return last.outputs["Output"]
+
+
+def test_dag_edges_name_what_flows_and_bare_orderings(spec_path):
+    assert kfp_local.dag_edges(spec_path) == [("make-rows", "count-rows", "rows")]
+    assert kfp_local.dag_edges(_compiled(with_a_skip)) == [
+        ("fit", "count-rows", "after"), ("make-rows", "count-rows", "rows"), ("make-rows", "fit", "rows")]
+
+
+def _compiled(pipeline) -> dict:
+    import tempfile
+
+    import yaml
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/p.yaml"
+        compiler.Compiler().compile(pipeline, package_path=path)
+        with open(path) as f:
+            return yaml.safe_load(f)
+
+
+def test_plot_dag_draws_one_box_per_task_and_refuses_bad_states(spec_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = kfp_local.plot_dag(spec_path, {"make-rows": "SUCCESS", "count-rows": "FAILURE"})
+    assert ax.get_title() == "pipeline two-steps: 2 tasks, 1 edges"
+    boxes = {t.get_text(): t.get_bbox_patch().get_facecolor() for t in ax.texts if t.get_bbox_patch()}
+    assert set(boxes) == {"make-rows\nSUCCESS", "count-rows\nFAILURE"}
+    assert boxes["make-rows\nSUCCESS"] != boxes["count-rows\nFAILURE"]
+    skip = kfp_local.plot_dag(_compiled(with_a_skip))  # no states: bare names, the skip edge drawn too
+    assert {t.get_text() for t in skip.texts} >= {"make-rows", "fit", "count-rows", "after", "rows"}
+    with pytest.raises(TypeError, match="states must map"):
+        kfp_local.plot_dag(spec_path, ["SUCCESS"])
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------------------------------
+# task_log on a made-up log
+
+
+LOG = """12:00:00.100 - INFO - Running pipeline: 'p'
+--------------------------------------------------------------------------------
+12:00:00.200 - INFO - Executing task 'a'
+    [KFP Executor 2026-01-02 12:00:00,300 INFO]: Loading from /tmp/tmpAbC123/ephemeral_component.py
+    hello
+12:00:01.000 - INFO - Task 'a' finished with status SUCCESS
+12:00:01.000 - INFO - Task 'a' outputs:
+    zeta: 1
+    alpha: Dataset( name='alpha',
+                    uri='/data/root/p-2026-01-02-12-00-00-123456/a/alpha' )
+--------------------------------------------------------------------------------
+12:00:01.100 - INFO - Pipeline 'p' finished with status SUCCESS
+"""
+
+
+def test_task_log_removes_clock_times_paths_and_sorts_the_outputs():
+    text = kfp_local.task_log(LOG, "a", "/data/root")
+    assert text.splitlines() == [
+        "INFO - Executing task 'a'",
+        "    [KFP Executor INFO]: Loading from <tmp>/ephemeral_component.py",
+        "    hello",
+        "INFO - Task 'a' finished with status SUCCESS",
+        "INFO - Task 'a' outputs:",
+        "    alpha: Dataset( name='alpha',",
+        "                    uri='<pipeline_root>/p-<run>/a/alpha' )",
+        "    zeta: 1",
+    ]
+    assert kfp_local.task_log(LOG, "a", "/data/root", lines=1) == "    zeta: 1"
+
+
+@pytest.mark.parametrize("task, lines, message", [("b", None, r"no task 'b'.*\['a'\]"),
+                                                  ("a", 0, "positive int"), ("a", True, "positive int")])
+def test_task_log_refuses_an_unknown_task_and_bad_lines(task, lines, message):
+    with pytest.raises(ValueError, match=message):
+        kfp_local.task_log(LOG, task, "/data/root", lines=lines)
