@@ -4,7 +4,9 @@
 
 - ``POST /predict`` takes one person (8 census features, an optional ``request_id``), answers the predicted
   income class with its score, and appends one JSON line per prediction to the request log:
-  ``{"request_id", "timestamp", "model_version", "features": {...}, "prediction", "score"}``.
+  ``{"request_id", "timestamp", "model_version", "features": {...}, "prediction", "score"}``. A request may
+  also carry the client's ``name``, ``email`` and a free-text ``note``; the model does not read them, and
+  the log keeps them only redacted (``helpers.redaction``): ``"client": {"name": "[PERSON_NAME]", ...}``.
 - ``GET /metrics`` answers the service's metrics in Prometheus' text format: requests by endpoint and
   status (``model_requests_total``), request latency (``model_request_latency_seconds``, a histogram) and
   predictions by class (``model_predictions_total``).
@@ -41,6 +43,7 @@ from prometheus_client import (
 )
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from helpers.redaction import redact_record
 from helpers.serving import BodyLimitMiddleware, JSONGuardMiddleware
 
 MAX_BODY_BYTES = 4_096  # one person takes about 250 bytes
@@ -62,6 +65,9 @@ for _label in ("<=50K", ">50K"):
     PREDICTIONS.labels(predicted_class=_label)
 
 Category = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+FEATURES = ("age", "workclass", "education", "marital_status", "occupation", "sex", "hours_per_week",
+            "native_country")
+CLIENT_FIELDS = ("name", "email", "note")  # personal data the model does not use: logged only redacted
 
 
 class Person(BaseModel):
@@ -77,6 +83,9 @@ class Person(BaseModel):
     sex: Category
     hours_per_week: int = Field(ge=0, le=168)
     native_country: Category
+    name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    email: Annotated[str, StringConstraints(max_length=100)] | None = None
+    note: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 STATE: dict = {}
@@ -139,13 +148,17 @@ def predict(person: Person) -> dict:
     """Predict one person's income class, log the request and its answer, count the class."""
     import pandas as pd
 
-    features = person.model_dump(exclude={"request_id"})
+    features = person.model_dump(include=set(FEATURES))
     request_id = person.request_id or uuid.uuid4().hex
     score = float(STATE["model"].predict_proba(pd.DataFrame([features]))[0, 1])
     label = ">50K" if score >= 0.5 else "<=50K"
     PREDICTIONS.labels(predicted_class=label).inc()
-    log_prediction({"request_id": request_id, "timestamp": round(time.time(), 3), "model_version": MODEL_VERSION,
-                    "features": features, "prediction": label, "score": round(score, 4)})
+    record = {"request_id": request_id, "timestamp": round(time.time(), 3), "model_version": MODEL_VERSION,
+              "features": features, "prediction": label, "score": round(score, 4)}
+    client = person.model_dump(include=set(CLIENT_FIELDS), exclude_none=True)
+    if client:  # redacted before it is written: the log never holds the personal data
+        record["client"] = redact_record(client, whole_fields={"name": "PERSON_NAME"})
+    log_prediction(record)
     return {"request_id": request_id, "prediction": label, "score": round(score, 4)}
 
 

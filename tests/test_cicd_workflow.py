@@ -80,7 +80,8 @@ def test_the_notebook_runs_the_workflows_test_step_on_the_file_it_writes(workflo
     assert "Run the model tests" in names
     assert any('step["name"] == "Run the model tests"' in c for c in cells), "run_ci must take this step's command"
     written = [c.splitlines()[0] for c in cells if c.startswith("%%writefile")]
-    assert written == ["%%writefile {REPO}/test_model.py", "%%writefile -a {REPO}/test_model.py"]
+    assert written == ["%%writefile {REPO}/main.py", "%%writefile {REPO}/test_model.py",
+                       "%%writefile -a {REPO}/test_model.py"]
 
 
 def test_the_workflow_text_is_plain_yaml():

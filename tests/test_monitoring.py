@@ -264,3 +264,14 @@ def test_service_refuses_to_start_without_a_model(tmp_path):
         with serving.serve("helpers.monitoring_app:app", app_dir=ROOT, env=env, log_path=tmp_path / "s.log",
                            timeout=60):
             pass
+
+
+def test_service_logs_personal_fields_only_redacted(client):
+    sent = {"request_id": "pii-1", **PERSON, "name": "Jane Doe", "email": "jane.doe@example.com",
+            "note": "call me on 555-010-0123"}
+    assert client.post(client.url + "/predict", json=sent, timeout=10).status_code == 200
+    text = client.log_path.read_text()
+    assert "Jane" not in text and "example.com" not in text and "555-010" not in text
+    line = next(json.loads(line) for line in text.splitlines() if '"pii-1"' in line)
+    assert line["client"] == {"name": "[PERSON_NAME]", "email": "[EMAIL_ADDRESS]", "note": "call me on [PHONE_NUMBER]"}
+    assert set(line["features"]) == set(PERSON), "the personal fields are not model features"
