@@ -4,6 +4,7 @@ rows and a schema file an earlier run left behind each fail at the exercise wher
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -79,7 +80,7 @@ def test_a_lazy_split_fails_at_exercise_1_and_every_later_check_names_it(lab):
     schema = tfdv.infer_schema(whole)
     for verdict in (checks.check_schema(schema, whole, data=df, exercise=3),
                     checks.check_eval_anomalies_fixed(schema, whole, whole, data=df, exercise=6),
-                    checks.check_frozen_schema("nowhere.pbtxt", schema, train_stats=whole, data=df, exercise=11)):
+                    checks.check_frozen_schema(Path("nowhere.pbtxt"), schema, train_stats=whole, data=df, exercise=11)):
         fails(verdict, "describe 2,000 examples; the train split of Exercise 1 has 1,400", "Exercise 2")
     fails(checks.check_anomalies_function(lambda s, sc: tfdv.validate_statistics(s, sc), whole, schema, data=df,
                                           exercise=5), "eval_stats describe 2,000 examples", "Exercise 4")

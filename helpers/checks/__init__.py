@@ -112,8 +112,9 @@ def _check(func: Callable[..., str] | None = None, *, names: Sequence[str] = ())
     ``_Failed`` is the learner's problem (``✗``); ``_Broken`` and any other exception escaping the check are
     the check's own (``⚠ the check itself failed``): learner code that a check calls runs inside
     ``_calling``, which turns its exceptions into ``_Failed``. A parameter listed in ``names`` may be given
-    the *name* of a variable (``"train_df"``) instead of its value: the check looks it up in the namespace of
-    the cell that called it, so a name an unsolved exercise never defined is a verdict, not a NameError.
+    the *name* of a variable (``"train_df"``), or a short expression (``'stats["train"]'``), instead of its
+    value: the check evaluates it in the namespace of the cell that called it, so a name an unsolved exercise
+    never defined is a verdict, not a NameError.
     """
     if func is None:
         return functools.partial(_check, names=names)
@@ -131,13 +132,11 @@ def _check(func: Callable[..., str] | None = None, *, names: Sequence[str] = ())
             return check_failed(exercise, f"the check cell calls it wrongly ({error})", "restore the check cell")
         for param in names:
             value = bound.arguments.get(param)
-            if isinstance(value, str) and value.isidentifier():
-                namespace = {**caller.f_builtins, **caller.f_globals, **caller.f_locals}  # type: ignore[union-attr]
-                if value not in namespace:
-                    return failed(exercise, f"run the exercise cell above first (`{value}` is not defined)",
-                                  "run the notebook's cells in order from the top; the exercise cells up to "
-                                  "this one define what this check needs")
-                bound.arguments[param] = namespace[value]
+            if isinstance(value, str):
+                try:
+                    bound.arguments[param] = _lookup(value, caller)
+                except _Failed as missing:
+                    return failed(exercise, missing.problem, missing.hint)
         del caller
         try:
             return passed(exercise, func(*bound.args, **bound.kwargs))
@@ -163,6 +162,21 @@ def _kernel_start() -> float:
 
 
 _IMPORTED = time.time()
+
+
+def _lookup(expression: str, frame: Any) -> Any:
+    """The value of a name (or a short expression such as ``stats["train"]``) in the namespace of ``frame``,
+    the check cell that called a check; a name not defined yet is the learner's verdict."""
+    hint = "run the notebook's cells in order from the top; the exercise cells up to this one define what this " \
+           "check needs"
+    try:
+        return eval(expression, frame.f_globals, frame.f_locals)  # the check cell's own text, restored by the grader
+    except NameError as error:
+        name = getattr(error, "name", None) or expression
+        raise _Failed(f"run the exercise cell above first (`{name}` is not defined)", hint) from None
+    except Exception as error:
+        raise _Failed(f"run the exercise cell above first (`{expression}` gave {_one_line(error, 120)})", hint) \
+            from None
 
 
 def _frame(value: Any, name: str) -> Any:

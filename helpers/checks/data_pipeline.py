@@ -11,7 +11,7 @@ __all__ = ["check_feature_selection", "check_curated_schema", "check_transformed
            "check_parent_artifacts", "check_transform_schema"]
 
 
-@_check
+@_check(names=("selected", "df"))
 def check_feature_selection(selected: Any, df: Any, label: str, k: int) -> str:
     """Exercise: the ``k`` numeric columns ``SelectKBest(f_classif)`` keeps, in the frame's column order.
 
@@ -40,7 +40,7 @@ def check_feature_selection(selected: Any, df: Any, label: str, k: int) -> str:
     return f"{k} numeric features kept, {_listing(dropped)} dropped"
 
 
-@_check
+@_check(names=("schema", "ranges"))
 def check_curated_schema(schema: Any, ranges: Mapping[str, tuple[int, int]], label: str, classes: int) -> str:
     """Exercise: integer ranges on the given features, and the label a categorical int in ``0..classes-1``.
 
@@ -69,7 +69,7 @@ def check_curated_schema(schema: Any, ranges: Mapping[str, tuple[int, int]], lab
     return f"{len(ranges)} ranges set; {label!r} is a categorical 0..{classes - 1}"
 
 
-@_check
+@_check(names=("records", "raw", "numeric", "categorical", "zero_one", "min_max"))
 def check_transformed_features(records: Any, raw: Any, numeric: Sequence[str], categorical: Sequence[str],
                                label: str, zero_one: Sequence[str] = (), min_max: Sequence[str] = ()) -> str:
     """Exercise: z-scored ``numeric`` features, ``zero_one`` and ``min_max`` ones scaled to 0-1 (the training
@@ -123,7 +123,7 @@ def check_transformed_features(records: Any, raw: Any, numeric: Sequence[str], c
             f"{len(categorical)} vocabularies, the label unchanged")
 
 
-@_check
+@_check(names=("function", "store", "artifact_id", "expected_ids"))
 def check_parent_artifacts(function: Any, store: Any, artifact_id: int, expected_ids: Sequence[int]) -> str:
     """Exercise: a function returning the input artifacts of the execution that produced an artifact.
 
@@ -153,7 +153,7 @@ def check_parent_artifacts(function: Any, store: Any, artifact_id: int, expected
     return f"artifact {artifact_id} came from " + ", ".join(f"{types[a.type_id]} {a.id}" for a in parents)
 
 
-@_check
+@_check(names=("schema", "curated"))
 def check_transform_schema(schema: Any, curated: Any, label: str) -> str:
     """Exercise: the schema read back from the artifact the Transform used is the curated one.
 

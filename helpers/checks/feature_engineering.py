@@ -74,7 +74,7 @@ def _count_records(pattern: str) -> int:
     return sum(1 for _ in tf.data.TFRecordDataset(files, compression_type="GZIP")) if files else 0
 
 
-@_check
+@_check(names=("examples_dir", "splits", "df", "buckets"))
 def check_examples(examples_dir: Any, splits: Any, df: Any, buckets: Mapping[str, int]) -> str:
     """Exercise: the ingest step (CsvExampleGen): ``df`` split by hash into ``buckets``, each split written
     as gzipped tf.Examples in ``examples_dir/Split-<split>/``.
@@ -111,7 +111,7 @@ def check_examples(examples_dir: Any, splits: Any, df: Any, buckets: Mapping[str
     return ", ".join(f"{s}: {len(r):,} tf.Examples in Split-{s}" for s, r in splits.items())
 
 
-@_check
+@_check(names=("function", "rows"))
 def check_get_records(function: Any, file_pattern: str, rows: Any) -> str:
     """Exercise: ``get_records(file_pattern, num_records)`` decodes the first tf.Examples into dictionaries of
     plain values (str, int, float), which match the first rows written.
@@ -152,7 +152,7 @@ def check_get_records(function: Any, file_pattern: str, rows: Any) -> str:
     return f"3 records decoded, {len(rows.columns)} features each, equal to the first rows written"
 
 
-@_check
+@_check(names=("statistics", "splits", "statistics_dir"))
 def check_split_statistics(statistics: Any, splits: Any, statistics_dir: Any = None) -> str:
     """Exercise: TFDV statistics for every split of the examples (StatisticsGen), and (when
     ``statistics_dir`` is given) written to ``statistics_dir/Split-<split>/FeatureStats.tfrecord``.
@@ -182,7 +182,7 @@ def check_split_statistics(statistics: Any, splits: Any, statistics_dir: Any = N
     return ", ".join(f"{s}: {statistics[s].datasets[0].num_examples:,} examples" for s in splits)
 
 
-@_check
+@_check(names=("anomalies", "eval_statistics", "schema"))
 def check_eval_validation(anomalies: Any, eval_statistics: Any, schema: Any) -> str:
     """Exercise: the evaluation statistics validated against the schema (ExampleValidator).
 
@@ -204,7 +204,7 @@ def check_eval_validation(anomalies: Any, eval_statistics: Any, schema: Any) -> 
     return f"anomalies in {found}" if found else "the evaluation split matches the schema (no anomalies)"
 
 
-@_check
+@_check(names=("module", "rows", "schema"))
 def check_numeric_transforms(module: Any, rows: Any, schema: Any) -> str:
     """Exercise: ``scale_numeric_features`` z-scores, scales to 0-1 and bucketizes the module's feature lists.
 
@@ -243,7 +243,7 @@ def _vocabulary(out: Any, raw: Any, key: str) -> int:
     return len(counts)
 
 
-@_check
+@_check(names=("module", "rows", "schema"))
 def check_vocabularies(module: Any, rows: Any, schema: Any) -> str:
     """Exercise: ``encode_categorical_features``: vocabulary ids, with OOV buckets for values never seen.
 
@@ -279,7 +279,7 @@ def check_vocabularies(module: Any, rows: Any, schema: Any) -> str:
     return f"{detail}; unseen values land in the OOV buckets"
 
 
-@_check
+@_check(names=("module", "rows", "schema"))
 def check_label(module: Any, rows: Any, schema: Any) -> str:
     """Exercise: ``derive_label``: 1 where the volume is above the mean volume of the analyzed rows, else 0.
 
@@ -309,7 +309,7 @@ def check_label(module: Any, rows: Any, schema: Any) -> str:
                   f"are {expected.mean():.1%}", "tf.greater(volume, tft.mean(volume)), with the mean from tft")
 
 
-@_check
+@_check(names=("records", "raw", "module"))
 def check_transformed_records(records: Any, raw: Any, module: Any) -> str:
     """Exercise: the transformed training split, as read back from its TFRecords, checked feature by feature.
 
