@@ -130,14 +130,15 @@ def test_the_real_learner_copy_untouched_gets_a_verdict_per_exercise(tmp_path):
 REAL = "C2_W1_Assignment_Data_Validation.ipynb"
 
 
-def _real_copy(tmp_path: Path, solve: dict[int, str] | None = None, solved: bool = False) -> Path:
-    """A checkout-like copy of course2_data's C2_W1 assignment: the released learner copy, with the exercises in
-    ``solve`` (number -> the code of the solution region) or every exercise (``solved``) filled in."""
+def _real_copy(tmp_path: Path, solve: dict[int, str] | None = None, solved: bool = False, name: str = REAL) -> Path:
+    """A checkout-like copy of one of course2_data's assignments (C2_W1 unless ``name``): the released learner
+    copy, with the exercises in ``solve`` (number -> the code of the solution region) or every exercise
+    (``solved``) filled in."""
     shutil.copytree(ROOT / "course2_data" / "solutions", tmp_path / "course2_data" / "solutions",
                     ignore=shutil.ignore_patterns("outputs"))
-    path = tmp_path / "course2_data" / REAL
-    shutil.copy(ROOT / "course2_data" / REAL, path)
-    solution = nbformat.read(tmp_path / "course2_data" / "solutions" / REAL, as_version=4)
+    path = tmp_path / "course2_data" / name
+    shutil.copy(ROOT / "course2_data" / name, path)
+    solution = nbformat.read(tmp_path / "course2_data" / "solutions" / name, as_version=4)
     nb = nbformat.read(path, as_version=4)
     ids = [c.get("id") for c in nb.cells]
     for index, (number, _) in assignments.exercises(solution).items():
@@ -152,8 +153,8 @@ def _real_copy(tmp_path: Path, solve: dict[int, str] | None = None, solved: bool
     return path
 
 
-def _check_cell_errors(report_dir: Path) -> list[str]:
-    nb = nbformat.read(report_dir / REAL, as_version=4)
+def _check_cell_errors(report_dir: Path, name: str = REAL) -> list[str]:
+    nb = nbformat.read(report_dir / name, as_version=4)
     return [o.get("ename", "") for c in nb.cells if c.cell_type == "code" and "checks.check_" in c.source
             for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
@@ -188,3 +189,20 @@ def test_a_split_left_unshuffled_fails_exercise_1_only(tmp_path):
     report = grader.grade(unshuffled, build=tmp_path / "grades", root=tmp_path)
     assert _points(report) == [0] + [1] * 10, report["exercises"]
     assert report["exercises"][0]["verdict"] == "train_df is still in file order: it was not shuffled"
+
+
+OTHERS = ["C2_W2_Assignment_Feature_Engineering.ipynb", "C2_W3_Assignment_Data_Pipeline.ipynb"]
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_the_other_assignments_untouched_get_each_verdict_from_its_check_cell(tmp_path, name):
+    report = grader.grade(_real_copy(tmp_path, name=name), build=tmp_path / "grades", root=tmp_path)
+    assert report["score"] == 0 and _check_cell_errors(tmp_path / "grades", name) == []
+    for g in report["exercises"]:
+        assert g["hint"].startswith(("run the notebook's cells in order", "replace the stub")), g
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_the_other_solutions_score_full_marks(tmp_path, name):
+    report = grader.grade(_real_copy(tmp_path, solved=True, name=name), build=tmp_path / "grades", root=tmp_path)
+    assert report["score"] == report["out_of"] and report["restored"] == [], report["exercises"]
