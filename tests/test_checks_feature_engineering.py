@@ -136,7 +136,7 @@ def test_split_statistics_needs_the_files_a_pipeline_reads(lab, tmp_path):
     verdict(checks.check_split_statistics(stats, splits, tmp_path, exercise=3), True, "eval: 2,858 examples")
     (tmp_path / "Split-eval" / "FeatureStats.tfrecord").unlink()
     verdict(checks.check_split_statistics(stats, splits, tmp_path, exercise=3), False,
-            "no statistics file Split-eval/FeatureStats.tfrecord", "output_path=")
+            "no statistics file Split-eval/FeatureStats.tfrecord", "output_path")
 
 
 @pytest.fixture
