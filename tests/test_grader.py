@@ -206,3 +206,13 @@ def test_the_other_assignments_untouched_get_each_verdict_from_its_check_cell(tm
 def test_the_other_solutions_score_full_marks(tmp_path, name):
     report = grader.grade(_real_copy(tmp_path, solved=True, name=name), build=tmp_path / "grades", root=tmp_path)
     assert report["score"] == report["out_of"] and report["restored"] == [], report["exercises"]
+
+
+def test_a_domain_function_that_stops_early_fails_exercise_8_and_exercise_9_points_back(tmp_path):
+    first_only = "tfdv.set_domain(schema, features_list[0], to_domain_name)\n"
+    report = grader.grade(_real_copy(tmp_path, {8: first_only}, solved=True), build=tmp_path / "grades",
+                          root=tmp_path)
+    assert _points(report) == [1] * 7 + [0, 0, 1, 1], report["exercises"]
+    eight, nine = report["exercises"][7:9]
+    assert "do not use the 'metformin' domain" in eight["verdict"], eight
+    assert "which no environment fixes" in nine["verdict"] and "an earlier exercise" in nine["hint"], nine
