@@ -136,7 +136,7 @@ def test_split_statistics_needs_the_files_a_pipeline_reads(lab, tmp_path):
     verdict(checks.check_split_statistics(stats, splits, tmp_path, exercise=3), True, "eval: 2,858 examples")
     (tmp_path / "Split-eval" / "FeatureStats.tfrecord").unlink()
     verdict(checks.check_split_statistics(stats, splits, tmp_path, exercise=3), False,
-            "no statistics file Split-eval/FeatureStats.tfrecord", "output_path=")
+            "no statistics file Split-eval/FeatureStats.tfrecord", "output_path")
 
 
 @pytest.fixture
@@ -209,7 +209,8 @@ def test_eval_validation(lab):
     wrong = tfdv.validate_statistics(stats["train"], strict)
     verdict(checks.check_eval_validation(wrong, stats["eval"], schema, exercise=3), False,
             "the anomalies name 'weather_main'", "validating the evaluation statistics names no feature")
-    verdict(checks.check_eval_validation("none", stats["eval"], schema, exercise=3), False, "got str")
+    text = "none"  # noqa: F841 - a learner's variable holding a string, named by the check cell
+    verdict(checks.check_eval_validation("text", stats["eval"], schema, exercise=3), False, "got str")
 
 
 # the transform module --------------------------------------------------------------------------------------
@@ -249,7 +250,8 @@ def test_a_stub_or_a_missing_function_is_a_verdict(lab, module):
             "scale_numeric_features() still raises NotImplementedError (Exercise 4: Scale)", "Hint: replace the stub")
     verdict(checks.check_label(module(NUMERIC), lab["rows"], lab["schema"], exercise=6), False,
             "the transform module has no function derive_label()")
-    verdict(checks.check_label("traffic_transform", lab["rows"], lab["schema"], exercise=6), False,
+    name = "traffic_transform"  # noqa: F841 - a module's name where the module belongs
+    verdict(checks.check_label("name", lab["rows"], lab["schema"], exercise=6), False,
             "pass the transform module")
     broken = LABEL.replace("tf.greater(volume, tft.mean(volume))", "tf.greater(inputs[VOLUME_KEY], tft.mean(volume))")
     verdict(checks.check_label(module(broken), lab["rows"], lab["schema"], exercise=6), False,

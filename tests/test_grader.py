@@ -125,3 +125,94 @@ def test_the_real_learner_copy_untouched_gets_a_verdict_per_exercise(tmp_path):
     report = grader.grade(tmp_path / "course2_data" / source.name, build=tmp_path / "grades", root=tmp_path)
     assert report["score"] == 0 and report["out_of"] == 11
     assert all(g["verdict"] and g["hint"] for g in report["exercises"]), report["exercises"]
+
+
+REAL = "C2_W1_Assignment_Data_Validation.ipynb"
+
+
+def _real_copy(tmp_path: Path, solve: dict[int, str] | None = None, solved: bool = False, name: str = REAL) -> Path:
+    """A checkout-like copy of one of course2_data's assignments (C2_W1 unless ``name``): the released learner
+    copy, with the exercises in ``solve`` (number -> the code of the solution region) or every exercise
+    (``solved``) filled in."""
+    shutil.copytree(ROOT / "course2_data" / "solutions", tmp_path / "course2_data" / "solutions",
+                    ignore=shutil.ignore_patterns("outputs"))
+    path = tmp_path / "course2_data" / name
+    shutil.copy(ROOT / "course2_data" / name, path)
+    solution = nbformat.read(tmp_path / "course2_data" / "solutions" / name, as_version=4)
+    nb = nbformat.read(path, as_version=4)
+    ids = [c.get("id") for c in nb.cells]
+    for index, (number, _) in assignments.exercises(solution).items():
+        source = solution.cells[index].source
+        if number in (solve or {}):
+            begin, end = source.index("### BEGIN SOLUTION"), source.index("### END SOLUTION")
+            source = source[:begin] + solve[number] + source[end + len("### END SOLUTION"):]
+        elif not solved:
+            continue
+        nb.cells[ids.index(solution.cells[index].get("id"))].source = source
+    nbformat.write(nb, path)
+    return path
+
+
+def _check_cell_errors(report_dir: Path, name: str = REAL) -> list[str]:
+    nb = nbformat.read(report_dir / name, as_version=4)
+    return [o.get("ename", "") for c in nb.cells if c.cell_type == "code" and "checks.check_" in c.source
+            for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+def test_the_real_solution_scores_full_marks(tmp_path):
+    report = grader.grade(_real_copy(tmp_path, solved=True), build=tmp_path / "grades", root=tmp_path)
+    assert (report["score"], report["out_of"], report["restored"]) == (11, 11, []), report["exercises"]
+
+
+def test_the_real_untouched_copy_gets_each_verdict_from_its_check_cell(tmp_path):
+    report = grader.grade(_real_copy(tmp_path), build=tmp_path / "grades", root=tmp_path)
+    assert report["score"] == 0 and _check_cell_errors(tmp_path / "grades") == []
+    for g in report["exercises"]:  # the check's own verdict: the grader's fallback reasons never show
+        assert g["verdict"].startswith(("run the exercise cell above first (`", "your function still raises")), g
+        assert g["hint"].startswith(("run the notebook's cells in order", "replace the stub")), g
+
+
+def test_a_lazy_split_fails_at_exercise_1_and_later_exercises_name_it(tmp_path):
+    lazy = _real_copy(tmp_path, {1: "train_df = eval_df = serving_df = df"}, solved=True)
+    report = grader.grade(lazy, build=tmp_path / "grades", root=tmp_path)
+    first, *later = report["exercises"]
+    assert report["score"] == 0 and "train_df has 10,000 rows, expected 7,000" in first["verdict"], first
+    for g in later:
+        assert "Exercise 1" in g["verdict"] + g["hint"], g
+
+
+def test_a_split_left_unshuffled_fails_exercise_1_only(tmp_path):
+    unshuffled = _real_copy(tmp_path, {1: (
+        "train_len = int(len(df) * 0.7)\n    eval_len = (len(df) - train_len) // 2\n"
+        "    train_df, eval_df = df.iloc[:train_len], df.iloc[train_len:train_len + eval_len]\n"
+        "    serving_df = df.iloc[train_len + eval_len:].drop(columns=['readmitted'])\n")}, solved=True)
+    report = grader.grade(unshuffled, build=tmp_path / "grades", root=tmp_path)
+    assert _points(report) == [0] + [1] * 10, report["exercises"]
+    assert report["exercises"][0]["verdict"] == "train_df is still in file order: it was not shuffled"
+
+
+OTHERS = ["C2_W2_Assignment_Feature_Engineering.ipynb", "C2_W3_Assignment_Data_Pipeline.ipynb"]
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_the_other_assignments_untouched_get_each_verdict_from_its_check_cell(tmp_path, name):
+    report = grader.grade(_real_copy(tmp_path, name=name), build=tmp_path / "grades", root=tmp_path)
+    assert report["score"] == 0 and _check_cell_errors(tmp_path / "grades", name) == []
+    for g in report["exercises"]:
+        assert g["hint"].startswith(("run the notebook's cells in order", "replace the stub")), g
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_the_other_solutions_score_full_marks(tmp_path, name):
+    report = grader.grade(_real_copy(tmp_path, solved=True, name=name), build=tmp_path / "grades", root=tmp_path)
+    assert report["score"] == report["out_of"] and report["restored"] == [], report["exercises"]
+
+
+def test_a_domain_function_that_stops_early_fails_exercise_8_and_exercise_9_points_back(tmp_path):
+    first_only = "tfdv.set_domain(schema, features_list[0], to_domain_name)\n"
+    report = grader.grade(_real_copy(tmp_path, {8: first_only}, solved=True), build=tmp_path / "grades",
+                          root=tmp_path)
+    assert _points(report) == [1] * 7 + [0, 0, 1, 1], report["exercises"]
+    eight, nine = report["exercises"][7:9]
+    assert "do not use the 'metformin' domain" in eight["verdict"], eight
+    assert "which no environment fixes" in nine["verdict"] and "an earlier exercise" in nine["hint"], nine

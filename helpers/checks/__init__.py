@@ -8,6 +8,11 @@ or wrote (``✗``), or a failure of the check itself, such as a bug in it or a B
 tool (nbgrader only builds the learner copies); they import TFDV, TensorFlow and tf.Transform only inside
 the functions that need them.
 
+A check cell may name the notebook's variables instead of passing them (``checks.check_schema("schema",
+"train_stats", exercise=3)``): the check looks them up where it was called, so a name an unsolved exercise
+never defined gives ``✗ Exercise N: run the exercise cell above first (`schema` is not defined)`` instead of a
+NameError before the check could run.
+
 This package holds the shared part (``Verdict``, ``passed``, ``failed``, ``check_failed`` and the plumbing
 of a check); the checks live in one module per assignment, and their public names are imported here, so
 ``from helpers import checks; checks.check_splits(...)`` works for every one of them:
@@ -32,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -100,18 +106,40 @@ def _where(error: BaseException) -> str:
     return f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
 
 
-def _check(func: Callable[..., str]) -> Callable[..., Verdict]:
+def _check(func: Callable[..., str] | None = None, *, names: Sequence[str] = ()) -> Any:
     """Turn a function that returns a pass detail (or raises ``_Failed``) into a check giving a Verdict.
 
     ``_Failed`` is the learner's problem (``✗``); ``_Broken`` and any other exception escaping the check are
     the check's own (``⚠ the check itself failed``): learner code that a check calls runs inside
-    ``_calling``, which turns its exceptions into ``_Failed``.
+    ``_calling``, which turns its exceptions into ``_Failed``. A parameter listed in ``names`` may be given
+    the *name* of a variable (``"train_df"``), or a short expression (``'stats["train"]'``), instead of its
+    value: the check evaluates it in the namespace of the cell that called it, so a name an unsolved exercise
+    never defined is a verdict, not a NameError.
     """
+    if func is None:
+        return functools.partial(_check, names=names)
+
+    import inspect
+
+    signature = inspect.signature(func)
 
     @functools.wraps(func)
     def run(*args: Any, exercise: int, **kwargs: Any) -> Verdict:
+        caller = inspect.currentframe().f_back  # type: ignore[union-attr]
         try:
-            return passed(exercise, func(*args, **kwargs))
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as error:
+            return check_failed(exercise, f"the check cell calls it wrongly ({error})", "restore the check cell")
+        for param in names:
+            value = bound.arguments.get(param)
+            if isinstance(value, str):
+                try:
+                    bound.arguments[param] = _lookup(value, caller)
+                except _Failed as missing:
+                    return failed(exercise, missing.problem, missing.hint)
+        del caller
+        try:
+            return passed(exercise, func(*bound.args, **bound.kwargs))
         except _Failed as problem:
             return failed(exercise, problem.problem, problem.hint)
         except _Broken as broken:
@@ -121,6 +149,34 @@ def _check(func: Callable[..., str]) -> Callable[..., Verdict]:
                                 "re-run this cell; if it fails the same way, report this message")
 
     return run
+
+
+def _kernel_start() -> float:
+    """When this Python process started: a file older than that was written by an earlier run."""
+    try:
+        import psutil
+
+        return psutil.Process().create_time()
+    except Exception:  # no psutil: the time helpers.checks was imported (the Setup cell) is close enough
+        return _IMPORTED
+
+
+_IMPORTED = time.time()
+
+
+def _lookup(expression: str, frame: Any) -> Any:
+    """The value of a name (or a short expression such as ``stats["train"]``) in the namespace of ``frame``,
+    the check cell that called a check; a name not defined yet is the learner's verdict."""
+    hint = "run the notebook's cells in order from the top; the exercise cells up to this one define what this " \
+           "check needs"
+    try:
+        return eval(expression, frame.f_globals, frame.f_locals)  # the check cell's own text, restored by the grader
+    except NameError as error:
+        name = getattr(error, "name", None) or expression
+        raise _Failed(f"run the exercise cell above first (`{name}` is not defined)", hint) from None
+    except Exception as error:
+        raise _Failed(f"run the exercise cell above first (`{expression}` gave {_one_line(error, 120)})", hint) \
+            from None
 
 
 def _frame(value: Any, name: str) -> Any:

@@ -11,7 +11,7 @@ __all__ = ["check_feature_selection", "check_curated_schema", "check_transformed
            "check_parent_artifacts", "check_transform_schema"]
 
 
-@_check
+@_check(names=("selected", "df"))
 def check_feature_selection(selected: Any, df: Any, label: str, k: int) -> str:
     """Exercise: the ``k`` numeric columns ``SelectKBest(f_classif)`` keeps, in the frame's column order.
 
@@ -22,7 +22,7 @@ def check_feature_selection(selected: Any, df: Any, label: str, k: int) -> str:
     _frame(df, "df")
     if isinstance(selected, str) or not isinstance(selected, Sequence):
         raise _Failed(f"selected_features should be a list of column names, got {type(selected).__name__}",
-                      "list(numeric_columns[selector.get_support()])")
+                      "keep the names of the columns the fitted selector supports, as a list")
     numeric = [c for c in df.select_dtypes("number").columns if c != label]
     if label in selected:
         raise _Failed(f"the label {label!r} is among the selected features", "select among the features only")
@@ -40,7 +40,7 @@ def check_feature_selection(selected: Any, df: Any, label: str, k: int) -> str:
     return f"{k} numeric features kept, {_listing(dropped)} dropped"
 
 
-@_check
+@_check(names=("schema", "ranges"))
 def check_curated_schema(schema: Any, ranges: Mapping[str, tuple[int, int]], label: str, classes: int) -> str:
     """Exercise: integer ranges on the given features, and the label a categorical int in ``0..classes-1``.
 
@@ -54,7 +54,7 @@ def check_curated_schema(schema: Any, ranges: Mapping[str, tuple[int, int]], lab
         feature = features[name]
         if feature.WhichOneof("domain_info") != "int_domain":
             raise _Failed(f"{name!r} has no integer domain",
-                          f"tfdv.set_domain(schema, {name!r}, schema_pb2.IntDomain(name={name!r}, min=..., max=...))")
+                          f"give {name!r} an integer domain (schema_pb2.IntDomain) with the bounds RANGES lists")
         got = (feature.int_domain.min, feature.int_domain.max)
         if got != (low, high):
             raise _Failed(f"{name!r} has the range {got[0]}..{got[1]}, expected {low}..{high}")
@@ -63,13 +63,13 @@ def check_curated_schema(schema: Any, ranges: Mapping[str, tuple[int, int]], lab
     domain = features[label].int_domain
     if features[label].WhichOneof("domain_info") != "int_domain" or (domain.min, domain.max) != (0, classes - 1):
         raise _Failed(f"{label!r} should have the integer domain 0..{classes - 1}",
-                      f"schema_pb2.IntDomain(name={label!r}, min=0, max={classes - 1}, is_categorical=True)")
+                      f"give {label!r} an integer domain from 0 to {classes - 1}, marked as categorical")
     if not domain.is_categorical:
-        raise _Failed(f"{label!r} has the right range but is not marked categorical", "is_categorical=True")
+        raise _Failed(f"{label!r} has the right range but is not marked categorical", "the domain has a flag for it")
     return f"{len(ranges)} ranges set; {label!r} is a categorical 0..{classes - 1}"
 
 
-@_check
+@_check(names=("records", "raw", "numeric", "categorical", "zero_one", "min_max"))
 def check_transformed_features(records: Any, raw: Any, numeric: Sequence[str], categorical: Sequence[str],
                                label: str, zero_one: Sequence[str] = (), min_max: Sequence[str] = ()) -> str:
     """Exercise: z-scored ``numeric`` features, ``zero_one`` and ``min_max`` ones scaled to 0-1 (the training
@@ -92,7 +92,7 @@ def check_transformed_features(records: Any, raw: Any, numeric: Sequence[str], c
         if key not in categorical and not pd.api.types.is_numeric_dtype(records[f"{key}_xf"]):
             raise _Failed(f"{key + '_xf'!r} holds {records[f'{key}_xf'].dtype} values, expected numbers",
                           "each output is a tft function of inputs[key]")
-    for keys, how in ((min_max, "tft.scale_by_min_max(inputs[key])"), (zero_one, "tft.scale_to_0_1(inputs[key])")):
+    for keys, how in ((min_max, "tft.scale_by_min_max"), (zero_one, "tft.scale_to_0_1")):
         for key in keys:
             values, r = records[f"{key}_xf"].to_numpy(dtype=float), raw[key].to_numpy(dtype=float)
             if not np.allclose(values, (r - r.min()) / (r.max() - r.min()), atol=1e-3):
@@ -104,16 +104,16 @@ def check_transformed_features(records: Any, raw: Any, numeric: Sequence[str], c
         expected = (raw[key] - raw[key].mean()) / raw[key].std(ddof=0)
         if not np.allclose(values, expected, atol=1e-3):
             raise _Failed(f"{key + '_xf'!r} is not the z-score of {key!r} (mean {values.mean():.3f}, "
-                          f"std {values.std():.3f})", "tft.scale_to_z_score(inputs[key])")
+                          f"std {values.std():.3f})", "tf.Transform's z-score function")
     for key in categorical:
         ids = records[f"{key}_xf"]
         if not np.issubdtype(ids.dtype, np.integer):
             raise _Failed(f"{key + '_xf'!r} holds {ids.dtype} values, expected integer vocabulary ids",
-                          "tft.compute_and_apply_vocabulary(inputs[key])")
+                          "tf.Transform's vocabulary function")
         pairs = set(zip(raw[key], ids))
         if len(pairs) != raw[key].nunique() or ids.nunique() != raw[key].nunique():
             raise _Failed(f"{key + '_xf'!r} does not give each value of {key!r} one id of its own",
-                          "tft.compute_and_apply_vocabulary(inputs[key])")
+                          "tf.Transform's vocabulary function")
         if int(ids[raw[key] == raw[key].value_counts().index[0]].iloc[0]) != 0:
             raise _Failed(f"the most frequent value of {key!r} does not have id 0", "a vocabulary sorts by frequency")
     if not (records[f"{label}_xf"].to_numpy() == raw[label].to_numpy()).all():
@@ -123,7 +123,7 @@ def check_transformed_features(records: Any, raw: Any, numeric: Sequence[str], c
             f"{len(categorical)} vocabularies, the label unchanged")
 
 
-@_check
+@_check(names=("function", "store", "artifact_id", "expected_ids"))
 def check_parent_artifacts(function: Any, store: Any, artifact_id: int, expected_ids: Sequence[int]) -> str:
     """Exercise: a function returning the input artifacts of the execution that produced an artifact.
 
@@ -135,12 +135,12 @@ def check_parent_artifacts(function: Any, store: Any, artifact_id: int, expected
         parents = function(store, artifact_id)
     if isinstance(parents, (str, bytes)) or not isinstance(parents, Sequence):
         raise _Failed(f"get_parent_artifacts returned {type(parents).__name__}, expected a list of artifacts",
-                      "return store.get_artifacts_by_id(ids)")
+                      "return the artifacts themselves: the store looks them up by id")
     ids = []
     for artifact in parents:
         if not hasattr(artifact, "type_id") or not hasattr(artifact, "id"):
             raise _Failed(f"get_parent_artifacts returned a {type(artifact).__name__}, expected artifacts",
-                          "return store.get_artifacts_by_id(ids), not the ids or the events")
+                          "return the artifacts the store looks up by id, not the ids or the events")
         ids.append(artifact.id)
     if sorted(ids) == [artifact_id]:
         raise _Failed("it returned the artifact itself", "keep the INPUT events of the producing execution, "
@@ -153,7 +153,7 @@ def check_parent_artifacts(function: Any, store: Any, artifact_id: int, expected
     return f"artifact {artifact_id} came from " + ", ".join(f"{types[a.type_id]} {a.id}" for a in parents)
 
 
-@_check
+@_check(names=("schema", "curated"))
 def check_transform_schema(schema: Any, curated: Any, label: str) -> str:
     """Exercise: the schema read back from the artifact the Transform used is the curated one.
 
@@ -162,6 +162,6 @@ def check_transform_schema(schema: Any, curated: Any, label: str) -> str:
     _schema(schema, "transform_schema")
     if schema != curated:
         raise _Failed("the schema read back differs from the curated schema",
-                      "read the uri of the Schema among the parents (pipeline.load_schema(Path(uri) / 'schema.pbtxt'))")
+                      "load the schema.pbtxt in the folder (uri) of the Schema artifact among the parents")
     envs = [f.not_in_environment for f in schema.feature if f.name == label]
     return f"{len(schema.feature)} features; {label!r} not in {list(envs[0]) if envs else []}"

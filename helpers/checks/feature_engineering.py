@@ -30,12 +30,12 @@ def _zscore(out: Any, raw: Any, key: str) -> None:
     if np.allclose(x, (r - r.mean()) / r.std(), atol=2e-3):
         return
     if np.allclose(x, r, atol=1e-3):
-        raise _Failed(f"{key}_xf is the raw {key}, unchanged", f"tft.scale_to_z_score(inputs[{key!r}])")
+        raise _Failed(f"{key}_xf is the raw {key}, unchanged", "z-score DENSE_FLOAT_FEATURE_KEYS")
     if x.min() >= -1e-6 and x.max() <= 1 + 1e-6:
         raise _Failed(f"{key}_xf lies within 0-1 (mean {x.mean():.2f}): scaled to 0-1, not z-scored",
                       "DENSE_FLOAT_FEATURE_KEYS take tft.scale_to_z_score")
     raise _Failed(f"{key}_xf has mean {x.mean():.3f} and std {x.std():.3f}; a z-score has mean 0 and std 1",
-                  f"tft.scale_to_z_score(inputs[{key!r}]) subtracts the mean and divides by the std")
+                  "a z-score subtracts the mean and divides by the std: tf.Transform has a function for it")
 
 
 def _zero_one(out: Any, raw: Any, key: str) -> None:
@@ -48,7 +48,7 @@ def _zero_one(out: Any, raw: Any, key: str) -> None:
         raise _Failed(f"{key}_xf has mean 0 and std 1: z-scored, not scaled to 0-1",
                       "RANGE_FEATURE_KEYS take tft.scale_to_0_1")
     raise _Failed(f"{key}_xf ranges over {x.min():.3f}..{x.max():.3f}; scaled to 0-1 the minimum of {key} "
-                  "becomes 0 and the maximum 1", f"tft.scale_to_0_1(inputs[{key!r}])")
+                  "becomes 0 and the maximum 1", "tft.scale_to_0_1 maps the minimum to 0 and the maximum to 1")
 
 
 def _buckets(out: Any, raw: Any, key: str, count: int) -> None:
@@ -60,7 +60,7 @@ def _buckets(out: Any, raw: Any, key: str, count: int) -> None:
     ids, r = np.asarray(out), np.asarray(raw, dtype=float)
     if ids.min() < 0 or ids.max() >= count or len(np.unique(ids)) < 2:
         raise _Failed(f"{key}_xf has bucket ids {sorted(set(ids.tolist()))[:8]}, expected ids within 0..{count - 1}",
-                      f"tft.bucketize(inputs[{key!r}], FEATURE_BUCKET_COUNT[{key!r}]) makes {count} buckets")
+                      f"FEATURE_BUCKET_COUNT gives {key!r} {count} buckets; tft.bucketize takes that number")
     order = np.argsort(r, kind="stable")
     if (np.diff(ids[order]) < 0).any():
         raise _Failed(f"{key}_xf does not grow with {key}: a larger {key} got a smaller bucket id",
@@ -74,7 +74,7 @@ def _count_records(pattern: str) -> int:
     return sum(1 for _ in tf.data.TFRecordDataset(files, compression_type="GZIP")) if files else 0
 
 
-@_check
+@_check(names=("examples_dir", "splits", "df", "buckets"))
 def check_examples(examples_dir: Any, splits: Any, df: Any, buckets: Mapping[str, int]) -> str:
     """Exercise: the ingest step (CsvExampleGen): ``df`` split by hash into ``buckets``, each split written
     as gzipped tf.Examples in ``examples_dir/Split-<split>/``.
@@ -87,7 +87,7 @@ def check_examples(examples_dir: Any, splits: Any, df: Any, buckets: Mapping[str
     if not isinstance(splits, Mapping) or sorted(splits) != sorted(buckets):
         got = sorted(splits) if isinstance(splits, Mapping) else type(splits).__name__
         raise _Failed(f"splits should be a dict with the splits {sorted(buckets)}, got {got}",
-                      "splits = pipeline.hash_split(pd.read_csv(raw_csv), split_buckets)")
+                      "split the rows read back from the CSV with pipeline.hash_split and split_buckets")
     expected = hash_split(df, buckets)
     for split, rows in splits.items():
         rows = _frame(rows, f"the {split!r} split")
@@ -111,7 +111,7 @@ def check_examples(examples_dir: Any, splits: Any, df: Any, buckets: Mapping[str
     return ", ".join(f"{s}: {len(r):,} tf.Examples in Split-{s}" for s, r in splits.items())
 
 
-@_check
+@_check(names=("function", "rows"))
 def check_get_records(function: Any, file_pattern: str, rows: Any) -> str:
     """Exercise: ``get_records(file_pattern, num_records)`` decodes the first tf.Examples into dictionaries of
     plain values (str, int, float), which match the first rows written.
@@ -152,7 +152,7 @@ def check_get_records(function: Any, file_pattern: str, rows: Any) -> str:
     return f"3 records decoded, {len(rows.columns)} features each, equal to the first rows written"
 
 
-@_check
+@_check(names=("statistics", "splits", "statistics_dir"))
 def check_split_statistics(statistics: Any, splits: Any, statistics_dir: Any = None) -> str:
     """Exercise: TFDV statistics for every split of the examples (StatisticsGen), and (when
     ``statistics_dir`` is given) written to ``statistics_dir/Split-<split>/FeatureStats.tfrecord``.
@@ -161,7 +161,7 @@ def check_split_statistics(statistics: Any, splits: Any, statistics_dir: Any = N
     """
     if not isinstance(statistics, Mapping) or not isinstance(splits, Mapping):
         raise _Failed(f"statistics should be a dict from split name to statistics, got {type(statistics).__name__}",
-                      "{split: tfdv.generate_statistics_from_tfrecord(...) for split in splits}")
+                      "a dictionary with one entry per split: the statistics of that split's TFRecord files")
     if sorted(statistics) != sorted(splits):
         raise _Failed(f"statistics has the splits {sorted(statistics)}, expected {sorted(splits)}",
                       "compute statistics for every split ExampleGen wrote")
@@ -170,7 +170,7 @@ def check_split_statistics(statistics: Any, splits: Any, statistics_dir: Any = N
         if not written.is_file():
             raise _Failed(f"no statistics file Split-{split}/FeatureStats.tfrecord in the step's output folder: the "
                           "next steps of a pipeline read the statistics from there",
-                          "pass output_path=str(statistics_dir / f'Split-{split}' / 'FeatureStats.tfrecord')")
+                          "TFDV writes what it computes to its output_path: give it this file under statistics_dir")
     for split, rows in splits.items():
         dataset = _stats(statistics[split], f"the statistics of {split!r}")
         if dataset.num_examples != len(rows):
@@ -182,7 +182,7 @@ def check_split_statistics(statistics: Any, splits: Any, statistics_dir: Any = N
     return ", ".join(f"{s}: {statistics[s].datasets[0].num_examples:,} examples" for s in splits)
 
 
-@_check
+@_check(names=("anomalies", "eval_statistics", "schema"))
 def check_eval_validation(anomalies: Any, eval_statistics: Any, schema: Any) -> str:
     """Exercise: the evaluation statistics validated against the schema (ExampleValidator).
 
@@ -193,7 +193,7 @@ def check_eval_validation(anomalies: Any, eval_statistics: Any, schema: Any) -> 
 
     if not isinstance(anomalies, anomalies_pb2.Anomalies):
         raise _Failed(f"anomalies should be the Anomalies that tfdv.validate_statistics returns, got "
-                      f"{type(anomalies).__name__}", "tfdv.validate_statistics(statistics=..., schema=schema)")
+                      f"{type(anomalies).__name__}", "validate the evaluation statistics against the schema")
     _stats(eval_statistics, "the evaluation statistics")
     expected = tfdv.validate_statistics(statistics=eval_statistics, schema=_schema(schema))
     if _anomalous(anomalies) != _anomalous(expected):
@@ -204,7 +204,7 @@ def check_eval_validation(anomalies: Any, eval_statistics: Any, schema: Any) -> 
     return f"anomalies in {found}" if found else "the evaluation split matches the schema (no anomalies)"
 
 
-@_check
+@_check(names=("module", "rows", "schema"))
 def check_numeric_transforms(module: Any, rows: Any, schema: Any) -> str:
     """Exercise: ``scale_numeric_features`` z-scores, scales to 0-1 and bucketizes the module's feature lists.
 
@@ -212,9 +212,9 @@ def check_numeric_transforms(module: Any, rows: Any, schema: Any) -> str:
     """
     outputs, _ = _run(_module(module), "scale_numeric_features", rows, schema)
     for key in module.DENSE_FLOAT_FEATURE_KEYS:
-        _zscore(_column(outputs, key, f"tft.scale_to_z_score(inputs[{key!r}])"), rows[key], key)
+        _zscore(_column(outputs, key, "z-score DENSE_FLOAT_FEATURE_KEYS"), rows[key], key)
     for key in module.RANGE_FEATURE_KEYS:
-        _zero_one(_column(outputs, key, f"tft.scale_to_0_1(inputs[{key!r}])"), rows[key], key)
+        _zero_one(_column(outputs, key, "tft.scale_to_0_1 maps the minimum to 0 and the maximum to 1"), rows[key], key)
     for key in module.BUCKET_FEATURE_KEYS:
         count = module.FEATURE_BUCKET_COUNT[key]
         _buckets(_column(outputs, key, f"tft.bucketize(inputs[{key!r}], {count})"), rows[key], key, count)
@@ -243,7 +243,7 @@ def _vocabulary(out: Any, raw: Any, key: str) -> int:
     return len(counts)
 
 
-@_check
+@_check(names=("module", "rows", "schema"))
 def check_vocabularies(module: Any, rows: Any, schema: Any) -> str:
     """Exercise: ``encode_categorical_features``: vocabulary ids, with OOV buckets for values never seen.
 
@@ -279,7 +279,7 @@ def check_vocabularies(module: Any, rows: Any, schema: Any) -> str:
     return f"{detail}; unseen values land in the OOV buckets"
 
 
-@_check
+@_check(names=("module", "rows", "schema"))
 def check_label(module: Any, rows: Any, schema: Any) -> str:
     """Exercise: ``derive_label``: 1 where the volume is above the mean volume of the analyzed rows, else 0.
 
@@ -297,19 +297,19 @@ def check_label(module: Any, rows: Any, schema: Any) -> str:
     got = np.asarray(label)
     if set(np.unique(got).tolist()) - {0, 1}:
         raise _Failed(f"{key}_xf takes values other than 0 and 1 (e.g. {int(got.max())}): it is not a label",
-                      "compare the volume with tft.mean(volume) and cast the result")
+                      "compare the volume with its mean (tf.Transform computes it) and cast the result")
     if (got == expected).all():
         return f"{expected.mean():.1%} of the {len(raw):,} rows are above the mean volume {raw.mean():.1f}"
     if max((got == (raw > np.median(raw))).mean(), (got == (raw >= np.median(raw))).mean()) > 0.98:
         raise _Failed(f"{key}_xf compares the volume with its median", "the label is 'above the mean': tft.mean")
     if (got == 1 - expected).all():
         raise _Failed(f"{key}_xf is inverted: 1 where the volume is at or below the mean",
-                      "tf.greater(volume, tft.mean(volume))")
+                      "the label is 1 where the volume is greater than the mean")
     raise _Failed(f"{key}_xf is 1 for {got.mean():.1%} of the rows; above the mean volume ({raw.mean():.1f}) "
-                  f"are {expected.mean():.1%}", "tf.greater(volume, tft.mean(volume)), with the mean from tft")
+                  f"are {expected.mean():.1%}", "compare with the mean tf.Transform computes over the training split")
 
 
-@_check
+@_check(names=("records", "raw", "module"))
 def check_transformed_records(records: Any, raw: Any, module: Any) -> str:
     """Exercise: the transformed training split, as read back from its TFRecords, checked feature by feature.
 
