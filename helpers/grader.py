@@ -125,7 +125,7 @@ def score(nb, todos: dict[int, str], cell_timeout: int) -> list[Grade]:
         elif ename == "NameError":
             name = re.search(r"name '(\w+)' is not defined", evalue)
             reason = "run the exercise cell above first" + (f" (`{name.group(1)}` is not defined)" if name else "")
-            hint = "the check needs what this exercise, or an earlier one, defines"
+            hint = "run the notebook's cells in order from the top; the check needs what the exercises define"
         elif ename in ("KeyboardInterrupt", "CellTimeoutError", "DeadKernelError"):
             reason = f"stopped after {cell_timeout} s: a cell did not finish (a loop that never ends?)"
             hint = "make the exercise finish; the grader gives each cell a time limit"
