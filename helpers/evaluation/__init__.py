@@ -7,15 +7,6 @@ functions that need them.
 """
 
 from helpers.evaluation.examples import beam_options, import_tfma, write_examples
-from helpers.evaluation.manual import (
-    METRICS,
-    ChangeThreshold,
-    MetricThreshold,
-    ValueThreshold,
-    sliced_metrics,
-    validate,
-    validation_ok,
-)
 from helpers.evaluation.plots import confusion_at, plot_calibration, plot_confusion
 from helpers.evaluation.tables import (
     OVERALL,
@@ -28,8 +19,6 @@ from helpers.evaluation.tables import (
 )
 
 __all__ = [
-    "METRICS", "OVERALL", "ChangeThreshold", "MetricThreshold", "ValueThreshold", "beam_options", "confusion_at",
-    "dropped_slices", "fairness_frame", "import_tfma", "metrics_frame", "plot_calibration", "plot_confusion",
-    "slice_name", "sliced_metrics", "time_series_frame", "validate", "validation_frame", "validation_ok",
-    "write_examples",
+    "OVERALL", "beam_options", "confusion_at", "dropped_slices", "fairness_frame", "import_tfma", "metrics_frame",
+    "plot_calibration", "plot_confusion", "slice_name", "time_series_frame", "validation_frame", "write_examples",
 ]
