@@ -325,7 +325,9 @@ def test_progress_bar_widgets_render(lab, browser_page):
 
 
 def test_an_error_in_a_cell_is_seen(lab, browser_page):
-    """The checks above can fail: a raising cell shows as an error output and stops Run All."""
+    """The checks above can fail: a raising cell shows as an error output. (Whether Run All then skips the
+    next cell is a race in the kernel: a request that reaches it after the error has been handled still
+    runs, as ipykernel's stop_on_error_timeout is 0 s; so only the error and the cell before it are checked.)"""
     page, blocked = browser_page
     probe = _write_probe(lab, "error_probe",
                          ["print('first')", "raise ValueError('broken on purpose')", "print('never')"])
@@ -334,7 +336,7 @@ def test_an_error_in_a_cell_is_seen(lab, browser_page):
     _run_all(page, timeout_s=120)
     errors, prompts = _problems_in_page(page), _prompts(page)
     assert len(errors) == 1 and "broken on purpose" in errors[0], errors
-    assert re.fullmatch(r"\[\d+\]:", prompts[1]) and not re.fullmatch(r"\[\d+\]:", prompts[2]), prompts
+    assert re.fullmatch(r"\[\d+\]:", prompts[0]) and re.fullmatch(r"\[\d+\]:", prompts[1]), prompts
     assert not blocked
 
 
