@@ -23,7 +23,7 @@ venv: $(READY)
 
 # Execute every notebook headlessly with papermill; writes build/report.md and build/report.json.
 run: venv
-	$(BIN)/python -m helpers.runner $(ARGS)
+	$(BIN)/python -m helpers.harness.runner $(ARGS)
 
 # The whole test suite: unit tests, static notebook checks, and nbval re-executing every notebook, inside a
 # network namespace with only loopback where the system allows one (tests/run_offline.py says which).
@@ -47,13 +47,13 @@ lab: venv
 # ClearOutput from the first exercise on, whose cells are tagged nbval-skip); `make test` fails when a
 # committed learner copy differs from what this makes.
 learner-copies: venv
-	$(BIN)/python -m helpers.assignments $(ARGS)
+	$(BIN)/python -m helpers.harness.assignments $(ARGS)
 
 # Grade an assignment as the course's grader would: `make grade NB=course2_data/C2_W1_Assignment_Data_Validation.ipynb`
 # (a score per exercise, the total, build/grades/<name>.json; exit 0 only for full marks).
 grade: venv
 	@test -n "$(NB)" || { echo "usage: make grade NB=course2_data/<assignment>.ipynb"; exit 2; }
-	$(BIN)/python -m helpers.grader $(NB) $(ARGS)
+	$(BIN)/python -m helpers.harness.grader $(NB) $(ARGS)
 
 # The TF Serving REST server beside a plain FastAPI endpoint (requests/s, p50/p99 at concurrency 1 and 8);
 # exits 1 if the server is more than 2x slower. Not part of `make test`: the figures depend on the machine.
@@ -63,7 +63,7 @@ bench: venv
 # The labs as a static website in build/site/ (open build/site/index.html): the committed notebooks and their
 # outputs rendered with MyST-NB and the Sphinx Book Theme, never executed; warnings are errors.
 site: venv
-	$(BIN)/python -m helpers.site $(ARGS)
+	$(BIN)/python -m helpers.harness.site $(ARGS)
 
 clean:
 	rm -rf build course*/outputs *.egg-info
@@ -100,5 +100,5 @@ colab-venv: $(READY_COLAB)
 # attempt. `-P` keeps the checkout off sys.path, so the runner and the kernels use the installed distribution;
 # the run is offline as `make test` is (a network namespace, the offline guard in every kernel).
 colab: colab-venv
-	$(PYTHON) tests/run_offline.py $(BIN_COLAB)/python -P -m helpers.runner --profile colab --root . \
+	$(PYTHON) tests/run_offline.py $(BIN_COLAB)/python -P -m helpers.harness.runner --profile colab --root . \
 	  --build build/colab --offline-guard --title "Colab-like profile (requirements-colab.txt)" $(ARGS)

@@ -5,13 +5,13 @@
   starts; a connection outside 127.0.0.0/8 from a notebook kernel or a server it started fails the run.
 - nbval items get the `notebooks` marker, so `pytest -m "not notebooks"` runs only the fast checks.
 - At the end, no process started by the run may still be alive (servers, workers, kernels), including one
-  whose parent has exited: the run adopts its orphaned descendants (helpers.runner.adopt_orphans).
+  whose parent has exited: the run adopts its orphaned descendants (helpers.harness.runner.adopt_orphans).
 - Each test's changes to the environment variables are undone, so no unit test can change what the notebook
   kernels started later inherit.
 - The assignments' learner copies are collected by nbval like their solutions in `solutions/`: a copy runs up
   to its first exercise and compares those outputs (the solution's); its cells from there on are tagged
   `nbval-skip` (each stub raises by design). tests/test_assignments.py checks each copy is what the generator
-  (helpers/assignments.py) makes.
+  (helpers/harness/assignments.py) makes.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ GUARD = ROOT / "tests" / "offline_guard"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "notebooks: a notebook re-executed and compared by nbval")
-    from helpers.runner import adopt_orphans
+    from helpers.harness.runner import adopt_orphans
 
     adopt_orphans()  # a server left by a kernel that has exited is still this run's child, and is found
     log = Path(tempfile.mkdtemp(prefix="mlops-labs-net-")) / "connections.log"

@@ -4,7 +4,7 @@
 
     hpa = autoscale.HPA(min_replicas=1, max_replicas=3, target_utilization=20)
     with autoscale.serve_proxy(log_path=OUT / "proxy.log") as proxy, \\
-            autoscale.LocalDeployment("helpers.wine_service:app", APP_DIR, proxy=proxy, log_dir=OUT) as deploy:
+            autoscale.LocalDeployment("helpers.serving.wine_service:app", APP_DIR, proxy=proxy, log_dir=OUT) as deploy:
         deploy.scale(1)
         ...   # every sync period: measure CPU, hpa.recommend(...), deploy.scale(...)
 
@@ -14,7 +14,8 @@
   samples (what metrics-server reports per pod), to the nanosecond on Linux.
 - ``LocalDeployment``: replicas of a uvicorn app, each started and stopped by its process id through
   ``helpers.serving.serve``; replicas start in the background and join the proxy once healthy.
-- ``serve_proxy``: the round-robin proxy of ``helpers.autoscale_proxy`` (the Service), and ``Proxy``, its client.
+- ``serve_proxy``: the round-robin proxy of ``helpers.serving.autoscale_proxy`` (the Service), and
+  ``Proxy``, its client.
 - ``listening_ports`` (from ``helpers.procstats``): the TCP ports processes listen on (to prove nothing is
   left running).
 
@@ -189,11 +190,11 @@ def _app_dir() -> str:
 
 @contextlib.contextmanager
 def serve_proxy(log_path: str | os.PathLike | None = None, timeout: float = 30.0) -> Iterator[Proxy]:
-    """The round-robin proxy (``helpers.autoscale_proxy``) as a uvicorn process, for a ``with`` block.
+    """The round-robin proxy (``helpers.serving.autoscale_proxy``) as a uvicorn process, for a ``with`` block.
 
     Introduced in course4_deployment/C4_W2_Lab_3_Autoscaling.ipynb.
     """
-    with serving.serve("helpers.autoscale_proxy:app", app_dir=_app_dir(), health_path="/_proxy/health",
+    with serving.serve("helpers.serving.autoscale_proxy:app", app_dir=_app_dir(), health_path="/_proxy/health",
                        timeout=timeout, log_path=log_path) as server:
         yield Proxy(server)
 

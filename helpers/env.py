@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 
 # The one place the repository's address is written. Badges and the Colab bootstrap cell are generated
-# from these (``python -m helpers.anatomy``) and a static test checks every notebook against them.
+# from these (``python -m helpers.harness.anatomy``) and a static test checks every notebook against them.
 REPO = "mlops-labs/mlops-labs"
 REF = "main"
 DISTRIBUTION = "mlops-labs-helpers"

@@ -1,4 +1,4 @@
-"""Benchmark: the TF Serving REST server (``helpers.tfserving.model_server``) beside a plain FastAPI endpoint
+"""Benchmark: the TF Serving REST server (``helpers.serving.tfserving.model_server``) beside a plain FastAPI endpoint
 serving the same SavedModel, in the same run: requests per second and p50/p99 latency at concurrency 1 and 8.
 
     .venv/bin/python tests/bench_tfserving.py [--requests 400] [--out build/bench_tfserving.json]
@@ -28,7 +28,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers import serving, tfserving
+from helpers import serving
+from helpers.serving import tfserving
 
 FASTAPI_APP = """
 import os

@@ -5,7 +5,7 @@ Where the system allows it, the command runs in a network namespace of its own, 
 is loopback: 127.0.0.1 works, and nothing else can be reached by any process, Python or native (a connect
 fails with "Network is unreachable", a DNS lookup fails). As root that is `unshare -n`; otherwise `unshare
 -rn`, where user namespaces are enabled. Where neither works, the command runs as it is, and the Python
-offline guard (tests/offline_guard, switched on by conftest.py and helpers.runner) is the only protection.
+offline guard (tests/offline_guard, switched on by conftest.py and helpers.harness.runner) is the only protection.
 One line on standard error says which protection is in force; the command sees it in MLOPS_LABS_OFFLINE
 ("netns" or "guard").
 """

@@ -9,7 +9,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers import anatomy, assignments, env, runner
+from helpers import env
+from helpers.harness import anatomy, assignments, runner
 
 pytest.importorskip("nbgrader")  # generating learner copies needs it (the Colab profile does not have it)
 
@@ -63,14 +64,14 @@ def test_a_region_inside_a_module_written_by_writefile_keeps_the_magic_and_the_i
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
 def test_committed_learner_copy_is_exactly_what_the_generator_makes(solution):
     target = assignments.learner_path_of(solution)
-    assert target.is_file(), f"{target.name} is missing: run python -m helpers.assignments"
+    assert target.is_file(), f"{target.name} is missing: run python -m helpers.harness.assignments"
     work = assignments.learner_work(target, solution)
     if work and not env.in_ci():  # a learner solving the copy in place: their work is theirs, not stale
         pytest.skip(f"{target.relative_to(ROOT)} holds your work on exercises {work}: not compared; grade it "
                     f"with `make grade NB={target.relative_to(ROOT)}`")
     assert not work, f"{target.relative_to(ROOT)} holds solved exercises {work}: a committed copy must not"
     assert target.read_text(encoding="utf-8") == assignments.render(solution, ROOT), (
-        f"{target.relative_to(ROOT)} is stale: run python -m helpers.assignments")
+        f"{target.relative_to(ROOT)} is stale: run python -m helpers.harness.assignments")
 
 
 def _tags(cell):
@@ -199,7 +200,7 @@ def test_cli_writes_then_checks_and_names_a_stale_copy(tmp_path, monkeypatch, ca
     assert assignments.main(["--check"]) == 1
     out = capsys.readouterr().out
     assert "course2_data/C2_W9_Assignment_Fake.ipynb: differs from what its solution generates" in out
-    assert "python -m helpers.assignments" in out
+    assert "python -m helpers.harness.assignments" in out
     assert assignments.main([]) == 0 and assignments.main(["--check"]) == 0
 
 

@@ -1,5 +1,5 @@
 """Tests of helpers.autoscale (the HPA rule, local deployment), helpers.procstats (CPU meter, ports),
-helpers.autoscale_proxy (the round-robin proxy), helpers.loadgen and helpers.manifests, used by
+helpers.serving.autoscale_proxy (the round-robin proxy), helpers.loadgen and helpers.manifests, used by
 course4_deployment/C4_W2_Lab_3_Autoscaling.ipynb."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import psutil
 import pytest
 import requests
 
-from helpers import autoscale, autoscale_proxy, manifests, procstats
+from helpers import autoscale, manifests, procstats
 from helpers.loadgen import LoadGenerator
+from helpers.serving import autoscale_proxy
 
 ECHO_APP = """
 import os

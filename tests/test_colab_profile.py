@@ -21,7 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import env, runner
+from helpers import env
+from helpers.harness import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 TFX_LIBRARIES = ("tensorflow-data-validation", "tensorflow-transform", "tfx-bsl", "ml-metadata", "apache-beam")
@@ -131,7 +132,7 @@ def test_numpy2_and_pandas2_breaks_fail_the_colab_run_with_name_and_error(tmp_pa
               lab="assert np.float64(size) == 3 and len(pd.concat([pd.DataFrame({'a': [1]})] * size)) == 3")
     build = tmp_path / "build"
     # As `make colab` runs it: -P keeps the folder off sys.path, so the installed distribution is used.
-    done = subprocess.run([str(python), "-P", "-m", "helpers.runner", "--profile", "colab", "--root", ".",
+    done = subprocess.run([str(python), "-P", "-m", "helpers.harness.runner", "--profile", "colab", "--root", ".",
                            "--build", str(build)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stdout + done.stderr
     report = _report(build)

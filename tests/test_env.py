@@ -127,7 +127,8 @@ def test_require_tfx_passes_in_the_locked_env():
 def test_importing_helpers_imports_no_heavy_library():
     import subprocess
 
-    code = ("import sys, helpers, helpers.env, helpers.data, helpers.validation, helpers.anatomy, helpers.runner;"
+    code = ("import sys, helpers, helpers.env, helpers.data, helpers.validation,"
+            " helpers.harness.anatomy, helpers.harness.runner;"
             "heavy = {'tensorflow', 'tensorflow_data_validation', 'apache_beam', 'pandas', 'matplotlib'};"
             "print(sorted(heavy & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -1,4 +1,4 @@
-"""The local grader (helpers/grader.py, `make grade`): a score per exercise, cells restored, stale files
+"""The local grader (helpers/harness/grader.py, `make grade`): a score per exercise, cells restored, stale files
 cleared, a time limit, and a learner's copy graded as the course's grader would. A tiny assignment made here
 (no TensorFlow) covers each rule; the real C2_W1 learner copy is graded once, untouched."""
 
@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers import anatomy, assignments, grader
+from helpers.harness import anatomy, assignments, grader
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "C9_W1_Assignment_Tiny.ipynb"

@@ -74,7 +74,7 @@ def wine(tmp_path_factory):
     joblib.dump(make_pipeline(StandardScaler(), RandomForestClassifier(5, random_state=0)).fit(X, y),
                 folder / "wine.joblib")
     env = {"WINE_MODEL_PATH": str(folder / "wine.joblib")}
-    with serving.serve("helpers.wine_service:app", app_dir=ROOT, env=env, log_path=folder / "server.log",
+    with serving.serve("helpers.serving.wine_service:app", app_dir=ROOT, env=env, log_path=folder / "server.log",
                        timeout=120) as server:
         yield server
     assert not server.running
@@ -97,7 +97,7 @@ def monitoring(tmp_path_factory):
                                                   remainder="passthrough"), LogisticRegression())
     joblib.dump(model.fit(frame, [0, 1, 0, 1]), folder / "model.joblib")
     env = {"MONITOR_MODEL_PATH": str(folder / "model.joblib"), "MONITOR_LOG_PATH": str(folder / "requests.jsonl")}
-    with serving.serve("helpers.monitoring_app:app", app_dir=ROOT, env=env, log_path=folder / "server.log",
+    with serving.serve("helpers.serving.monitoring_app:app", app_dir=ROOT, env=env, log_path=folder / "server.log",
                        timeout=120) as server:
         yield server
     assert not server.running
@@ -115,7 +115,7 @@ def _refused(response: requests.Response, status: int, *phrases: str) -> None:
 
 
 def _valid_wine() -> dict:
-    from helpers import wine_service
+    from helpers.serving import wine_service
 
     return dict(zip(wine_service.FEATURES, WINE_ROW))
 

@@ -1,4 +1,4 @@
-"""Tests of helpers.monitoring (request logs, Prometheus metrics, alert rules) and helpers.monitoring_app."""
+"""Tests of helpers.monitoring (request logs, Prometheus metrics, alert rules) and helpers.serving.monitoring_app."""
 
 from __future__ import annotations
 
@@ -184,7 +184,7 @@ def client(tmp_path):
     model.fit(frame, [0, 1, 0, 1])
     joblib.dump(model, tmp_path / "model.joblib")
     env = {"MONITOR_MODEL_PATH": str(tmp_path / "model.joblib"), "MONITOR_LOG_PATH": str(tmp_path / "requests.jsonl")}
-    with serving.serve("helpers.monitoring_app:app", app_dir=ROOT, env=env, log_path=tmp_path / "server.log",
+    with serving.serve("helpers.serving.monitoring_app:app", app_dir=ROOT, env=env, log_path=tmp_path / "server.log",
                        timeout=60) as server, requests.Session() as session:
         session.url, session.log_path = server.url, tmp_path / "requests.jsonl"
         yield session
@@ -261,7 +261,7 @@ def test_service_refuses_to_start_without_a_model(tmp_path):
 
     env = {"MONITOR_MODEL_PATH": str(tmp_path / "missing.joblib"), "MONITOR_LOG_PATH": str(tmp_path / "r.jsonl")}
     with pytest.raises(serving.ServerError, match="MONITOR_MODEL_PATH must name the saved model file"):
-        with serving.serve("helpers.monitoring_app:app", app_dir=ROOT, env=env, log_path=tmp_path / "s.log",
+        with serving.serve("helpers.serving.monitoring_app:app", app_dir=ROOT, env=env, log_path=tmp_path / "s.log",
                            timeout=60):
             pass
 

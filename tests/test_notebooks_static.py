@@ -1,4 +1,4 @@
-"""Static checks of every notebook: its anatomy (helpers.anatomy), its course README, the offline rule."""
+"""Static checks of every notebook: its anatomy (helpers.harness.anatomy), its course README, the offline rule."""
 
 import json
 import re
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import anatomy, runner
+from helpers.harness import anatomy, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = runner.discover(ROOT)  # the labs and the assignments' solutions (in solutions/)

@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import runner
+from helpers.harness import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 

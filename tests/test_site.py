@@ -1,4 +1,4 @@
-"""The static site (`make site`, helpers/site.py): built from the committed notebooks without executing them,
+"""The static site (`make site`, helpers/harness/site.py): built from the committed notebooks without executing them,
 offline, and read in headless Chromium as a learner would: every page loads with no console error and no
 request beyond 127.0.0.1, the search finds a lab by a word of its text, a plot is visible. Screenshots go to
 ``build/site-shots/``. The GitHub Pages workflow that would publish it is checked here too (never run).
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import site
+from helpers.harness import site
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "site-shots"

@@ -1,4 +1,4 @@
-"""Unit tests of helpers.swagger_docs: /docs and every file it loads come from the app itself."""
+"""Unit tests of helpers.serving.swagger_docs: /docs and every file it loads come from the app itself."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import sys
 import pytest
 import requests
 
-from helpers import serving, swagger_docs
+from helpers import serving
+from helpers.serving import swagger_docs
 
 fastapi = pytest.importorskip("fastapi")
 
 APP = """\
 from fastapi import FastAPI
 
-from helpers.swagger_docs import serve_docs_offline
+from helpers.serving.swagger_docs import serve_docs_offline
 
 app = FastAPI(title="Probe", docs_url=None, redoc_url=None)
 serve_docs_offline(app)

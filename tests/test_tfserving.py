@@ -1,5 +1,5 @@
-"""Tests of helpers.tfserving (config parsing, start/stop) and of the project's TF Serving REST server
-(helpers.tfserving: client, app, tensors, results, reload): every endpoint, TF Serving's bodies, codes and
+"""Tests of helpers.serving.tfserving (config parsing, start/stop) and of the project's TF Serving REST server
+(helpers.serving.tfserving: client, app, tensors, results, reload): every endpoint, TF Serving's bodies, codes and
 wording, and the refusals of hostile input. The models are tiny ``tf.Module`` SavedModels made here."""
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import psutil
 import pytest
 import requests
 
-from helpers import serving, tfserving
-from helpers.tfserving import results as tr
-from helpers.tfserving import tensors as tj
-from helpers.tfserving.app import Limits
+from helpers import serving
+from helpers.serving import tfserving
+from helpers.serving.tfserving import results as tr
+from helpers.serving.tfserving import tensors as tj
+from helpers.serving.tfserving.app import Limits
 
 CONFIG = """
 model_config_list {
@@ -525,7 +526,7 @@ def test_json_mapping_without_a_server():
 def test_the_app_checks_the_body_size_itself_without_the_middleware():
     import asyncio
 
-    from helpers.tfserving import app as tfserving_app
+    from helpers.serving.tfserving import app as tfserving_app
 
     app = tfserving_app.TFServingApp(tfserving_app.Registry({}, {}), Limits(max_body_bytes=10))  # no middleware
     sent = []
@@ -639,7 +640,7 @@ def test_poll_wait_seconds_is_checked(models, tmp_path):
 
 
 def test_poll_seconds_from_the_environment(monkeypatch):
-    from helpers.tfserving import reload as tfserving_reload
+    from helpers.serving.tfserving import reload as tfserving_reload
 
     monkeypatch.delenv(tfserving_reload.POLL_ENV, raising=False)
     assert tfserving_reload.poll_seconds() is None
@@ -653,8 +654,8 @@ def test_poll_seconds_from_the_environment(monkeypatch):
 
 
 def test_reload_registry_reuses_loaded_versions(models):
-    from helpers.tfserving import reload as tfserving_reload
-    from helpers.tfserving.app import load_registry
+    from helpers.serving.tfserving import reload as tfserving_reload
+    from helpers.serving.tfserving.app import load_registry
 
     def parsed(versions, **labels):
         return tfserving.parse_model_config(_config(models.base, versions, **labels))

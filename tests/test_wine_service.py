@@ -1,4 +1,4 @@
-"""Tests of helpers/wine_service.py: the schema, the JSON guard, the Dockerfile, and a real uvicorn process
+"""Tests of helpers/serving/wine_service.py: the schema, the JSON guard, the Dockerfile, and a real uvicorn process
 that survives every bad or hostile payload and still answers a normal request afterwards."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpers import serving, wine_service
+from helpers import serving
+from helpers.serving import wine_service
 
 ROOT = Path(__file__).resolve().parent.parent
 ROW = [13.2, 1.78, 2.14, 11.2, 100.0, 2.65, 2.76, 0.26, 1.28, 4.38, 1.05, 3.4, 1050.0]
@@ -41,7 +42,7 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
     log = tmp_path_factory.mktemp("wine-log") / "server.log"
     env = {"WINE_MODEL_PATH": str(model_path), "UVICORN_LIMIT_CONCURRENCY": "16"}
-    with serving.serve("helpers.wine_service:app", app_dir=ROOT, env=env, log_path=log, timeout=60) as running:
+    with serving.serve("helpers.serving.wine_service:app", app_dir=ROOT, env=env, log_path=log, timeout=60) as running:
         yield running
     assert not running.running
 
@@ -148,7 +149,7 @@ def test_after_everything_a_normal_request_still_works(server: serving.Server) -
 def test_a_missing_model_stops_the_server_with_a_clear_message(tmp_path: Path) -> None:
     env = {"WINE_MODEL_PATH": str(tmp_path / "nothing.joblib")}
     with pytest.raises(serving.ServerError, match="no model at WINE_MODEL_PATH"):
-        with serving.serve("helpers.wine_service:app", app_dir=ROOT, env=env, log_path=tmp_path / "s.log",
+        with serving.serve("helpers.serving.wine_service:app", app_dir=ROOT, env=env, log_path=tmp_path / "s.log",
                            timeout=60):
             pass
 
@@ -162,7 +163,7 @@ def test_the_dockerfile_and_its_build_context(model_path: Path, tmp_path: Path) 
     assert facts["from"].startswith("python:3.") and facts["from"].endswith("-slim")
     assert facts["expose"] == [80]
     cmd = facts["cmd"]
-    assert cmd[:2] == ["uvicorn", "helpers.wine_service:app"]
+    assert cmd[:2] == ["uvicorn", "helpers.serving.wine_service:app"]
     assert cmd[cmd.index("--host") + 1] == "0.0.0.0" and cmd[cmd.index("--port") + 1] == "80"
     sources = [source for source, _ in facts["copy"]]
     assert sources[0] == "requirements.txt"  # the pip layer is cached across code changes
@@ -172,9 +173,10 @@ def test_the_dockerfile_and_its_build_context(model_path: Path, tmp_path: Path) 
     pins = (tmp_path / "docker" / "requirements.txt").read_text().split()
     assert any(pin.startswith("scikit-learn==") for pin in pins) and all("==" in pin for pin in pins)
     # the service in the context imports with nothing but itself and the serving package
-    assert sorted(p.name for p in (tmp_path / "docker" / "helpers").iterdir()) == [
-        "__init__.py", "serving", "wine_service.py"]
-    imported = subprocess.run([sys.executable, "-c", "import helpers.wine_service as w; print(w.__file__)"],
+    assert sorted(p.name for p in (tmp_path / "docker" / "helpers").iterdir()) == ["__init__.py", "serving"]
+    assert sorted(p.name for p in (tmp_path / "docker" / "helpers" / "serving").iterdir()) == [
+        "__init__.py", "limits.py", "process.py", "wine_service.py"]
+    imported = subprocess.run([sys.executable, "-c", "import helpers.serving.wine_service as w; print(w.__file__)"],
                               cwd=tmp_path / "docker", capture_output=True, text=True, timeout=60)
     assert imported.returncode == 0, imported.stderr
     assert Path(imported.stdout.strip()).resolve().is_relative_to((tmp_path / "docker").resolve())

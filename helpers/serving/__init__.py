@@ -21,6 +21,10 @@ give: 413 for too many pixels, 415 for bytes that are no image, 400 for an empty
 
 The package's modules: ``process`` (``serve``, ``Server``, ports, health checks, ``stop``) and ``limits``
 (the middlewares, ``scan_json``, ``non_finite_json``, ``check_image_pixels`` and the ``RequestRejected`` errors).
+The services themselves live beside them, each imported on its own (``from helpers.serving import
+wine_service``): the FastAPI apps ``wine_service`` (Course 4, week 2), ``monitoring_app`` (week 4) and
+``autoscale_proxy`` (the round-robin Service of the autoscaling lab), ``swagger_docs`` (``/docs`` offline),
+and ``tfserving``, the TF Serving REST server and its client.
 """
 
 from helpers.serving.limits import (

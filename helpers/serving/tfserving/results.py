@@ -1,4 +1,4 @@
-"""The answers of this project's model server (``helpers.tfserving.app``), and its classify/regress requests.
+"""The answers of this project's model server (``helpers.serving.tfserving.app``), and its classify/regress requests.
 
 ``:predict`` answers ``{"predictions": ...}`` (row request) or ``{"outputs": ...}`` (columnar), with floats in
 their shortest round-tripping form, ``NaN``/``Infinity`` tokens and ``{"b64": ...}`` for ``*_bytes`` outputs.
@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from helpers.tfserving import tensors as tj
+from helpers.serving.tfserving import tensors as tj
 
 
 def _float_text(value: float, digits: int, kind) -> str:
@@ -226,7 +226,7 @@ def metadata_json(name: str, version: int, signature_defs: dict) -> dict:
 
     Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
     """
-    from helpers.tfserving.tensors import DTYPES
+    from helpers.serving.tfserving.tensors import DTYPES
 
     def tensor_info(info) -> dict:
         shape = info.tensor_shape

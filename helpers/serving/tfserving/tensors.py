@@ -1,9 +1,9 @@
-"""TensorFlow Serving's JSON mapping, for this project's model server (``helpers.tfserving.app``).
+"""TensorFlow Serving's JSON mapping, for this project's model server (``helpers.serving.tfserving.app``).
 
 Request JSON to tensors (row ``instances`` and columnar ``inputs``), with TF Serving's rules and its error
 wording (from its ``json_tensor.cc``): strict dtypes, dense shapes, ``{"b64": ...}`` for bytes, ``NaN`` and
 ``Infinity`` accepted; the refusals of oversized, deeply nested and huge requests. The answers are written
-by ``helpers.tfserving.results``. Imports numpy, not TensorFlow.
+by ``helpers.serving.tfserving.results``. Imports numpy, not TensorFlow.
 """
 
 from __future__ import annotations

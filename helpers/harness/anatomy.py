@@ -1,7 +1,7 @@
 """The parts every notebook shares, generated from one place, and the checks of a notebook's anatomy.
 
-    python -m helpers.anatomy            # report what is off in every notebook
-    python -m helpers.anatomy --fix      # rewrite the badge row and the bootstrap cell where they differ
+    python -m helpers.harness.anatomy            # report what is off in every notebook
+    python -m helpers.harness.anatomy --fix      # rewrite the badge row and the bootstrap cell where they differ
 
 The badge URLs and the Colab install come from ``helpers.env`` (REPO, REF), so moving the repository
 means editing one line there and running ``--fix``.
@@ -66,7 +66,7 @@ def _tags(cell: dict) -> list[str]:
 
 def problems(path: Path, root: Path) -> list[str]:
     """Everything off in one notebook's anatomy; an empty list means it is well-formed."""
-    from helpers.runner import learner_copy
+    from helpers.harness.runner import learner_copy
 
     rel = path.resolve().relative_to(root.resolve()).as_posix()
     text = path.read_text()
@@ -79,9 +79,9 @@ def problems(path: Path, root: Path) -> list[str]:
     elif len(_source(cells[0]).strip().splitlines()) < 2:
         out.append("the title cell needs a one-line objective under the H1")
     if len(cells) < 2 or _source(cells[1]).strip() != badge_row(rel, needs_tfx(cells)):
-        out.append("the second cell must be the badge row for this path (python -m helpers.anatomy --fix)")
+        out.append("the second cell must be the badge row for this path (python -m helpers.harness.anatomy --fix)")
     if not code or _source(code[0]).strip() != BOOTSTRAP:
-        out.append("the first code cell must be the bootstrap cell (python -m helpers.anatomy --fix)")
+        out.append("the first code cell must be the bootstrap cell (python -m helpers.harness.anatomy --fix)")
     params = [i for i, c in enumerate(code) if "parameters" in _tags(c)]
     if len(params) != 1:
         out.append(f"exactly one code cell must be tagged 'parameters' (found {len(params)})")
@@ -141,9 +141,9 @@ def fix(path: Path, root: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from helpers.runner import discover
+    from helpers.harness.runner import discover
 
-    parser = argparse.ArgumentParser(prog="python -m helpers.anatomy", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m helpers.harness.anatomy", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebook files (default: every notebook)")
     parser.add_argument("--fix", action="store_true", help="rewrite badge rows and bootstrap cells")
     args = parser.parse_args(argv)

@@ -4,7 +4,7 @@ FastAPI's default ``/docs`` page loads Swagger UI's script and style sheet from 
 blank on a machine without internet access even though the API itself is local. ``serve_docs_offline``
 mounts the copy of Swagger UI 5 that the ``swagger-ui-bundle-v2`` package ships and serves ``/docs`` from
 it: every file the page loads comes from the service. FastAPI is imported inside the functions, so
-``import helpers.swagger_docs`` stays cheap.
+``import helpers.serving.swagger_docs`` stays cheap.
 """
 
 from __future__ import annotations

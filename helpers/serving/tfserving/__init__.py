@@ -1,7 +1,7 @@
 """Serve SavedModels over TensorFlow Serving's REST API: the real ``tensorflow_model_server`` when it is
-installed, else this project's own server that speaks the same API (``helpers.tfserving.app``).
+installed, else this project's own server that speaks the same API (``helpers.serving.tfserving.app``).
 
-    from helpers import tfserving
+    from helpers.serving import tfserving
 
     with tfserving.model_server(model_name="fashion_mnist", model_base_path=MODELS) as server:
         requests.post(server.url + "/v1/models/fashion_mnist:predict", json={"instances": images})
@@ -15,14 +15,14 @@ Nothing here imports TensorFlow.
 
 The package's modules:
 - ``client``: ``model_server`` (start, health-check, stop), ``ModelConfig`` and the config file parsers.
-- ``app``: the server (an ASGI app run by uvicorn as ``helpers.tfserving.app:app``): routing, models,
+- ``app``: the server (an ASGI app run by uvicorn as ``helpers.serving.tfserving.app:app``): routing, models,
   versions and labels, TF Serving's error bodies and status codes.
 - ``tensors``: TF Serving's JSON mapping of tensors (``instances``/``inputs``, b64, dtype ranges) to numpy.
 - ``results``: the answers (``predictions``/``outputs``, classify and regress ``results``).
 - ``reload``: the model config file re-read while serving (``--model_config_file_poll_wait_seconds``).
 """
 
-from helpers.tfserving.client import (
+from helpers.serving.tfserving.client import (
     APP,
     BINARY,
     ENGINES,

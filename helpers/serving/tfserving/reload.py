@@ -1,4 +1,4 @@
-"""The model config of this project's TF Serving server (``helpers.tfserving.app``): read from the
+"""The model config of this project's TF Serving server (``helpers.serving.tfserving.app``): read from the
 environment at start-up, and re-read while the server runs, as ``tensorflow_model_server
 --model_config_file_poll_wait_seconds=N`` does.
 
@@ -34,7 +34,7 @@ def configs_from_env() -> list:
 
     Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
     """
-    from helpers.tfserving.client import ModelConfig, read_model_config
+    from helpers.serving.tfserving.client import ModelConfig, read_model_config
 
     config_file = os.environ.get(CONFIG_ENV)
     if config_file:
@@ -80,7 +80,7 @@ def reload_registry(previous, configs: list):
 
     Introduced in course4_deployment/C4_W3_Lab_3_Model_Versioning.ipynb.
     """
-    from helpers.tfserving.app import load_registry
+    from helpers.serving.tfserving.app import load_registry
 
     for config in configs:
         loaded = previous.models.get(config.name, {}) if previous is not None else {}
@@ -108,7 +108,7 @@ def start_polling(app, loaded_text: str | None) -> asyncio.Task | None:
 
 
 async def _poll(app, path: Path, seconds: float, last: str | None) -> None:
-    from helpers.tfserving.client import parse_model_config
+    from helpers.serving.tfserving.client import parse_model_config
 
     loop = asyncio.get_running_loop()
     while True:

@@ -1,8 +1,8 @@
 """Assignments: generate each learner copy from its solution notebook with nbgrader's preprocessors.
 
-    python -m helpers.assignments            # regenerate every learner copy
-    python -m helpers.assignments --check    # exit 1 naming each committed learner copy that is stale
-    python -m helpers.assignments --force    # also overwrite a copy that holds a learner's work
+    python -m helpers.harness.assignments            # regenerate every learner copy
+    python -m helpers.harness.assignments --check    # exit 1 naming each committed learner copy that is stale
+    python -m helpers.harness.assignments --force    # also overwrite a copy that holds a learner's work
 
 A solution notebook lives in its course's ``solutions/`` folder, with outputs (the tests run it). Its
 code cells mark what the learner writes with nbgrader's markup::
@@ -19,7 +19,7 @@ they keep the solution's outputs: what a learner sees before starting. From the 
 code cell has its output cleared (``ClearOutput``) and is tagged ``nbval-skip``, so nbval runs the copy up to
 its first exercise, compares those outputs, and skips the rest (a stub raises by design). Nothing else
 changes. No nbgrader course directory or database is involved, and running either notebook does not need
-nbgrader. The copy's last cell ends with how to grade it (``make grade``, helpers/grader.py).
+nbgrader. The copy's last cell ends with how to grade it (``make grade``, helpers/harness/grader.py).
 
 A copy whose exercise cells are no longer the stubs holds a learner's work: the generator leaves it as it is
 (unless ``--force``) and says to grade it instead, and ``--check`` names it apart from a stale copy.
@@ -35,7 +35,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from helpers.anatomy import _source
+from helpers.harness.anatomy import _source
 
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"  # nbgrader's delimiters, written "### BEGIN SOLUTION"
 SKIP = "nbval-skip"  # nbval's tag: the cell is not executed (its stored output, none here, is not compared)
@@ -108,7 +108,7 @@ def learner_copy(solution: Any, learner_path: str, name: str = "notebook") -> An
     """
     from nbgrader.preprocessors import ClearOutput, ClearSolutions
 
-    from helpers import anatomy
+    from helpers.harness import anatomy
 
     nb = copy.deepcopy(solution)
     resources = {"language": nb.metadata.get("kernelspec", {}).get("language", "python")}
@@ -126,7 +126,7 @@ def learner_copy(solution: Any, learner_path: str, name: str = "notebook") -> An
         if SKIP not in tags:
             tags.append(SKIP)
     if len(nb.cells) < 2 or nb.cells[1].cell_type != "markdown":
-        raise MarkupError(f"{name}: the second cell must be the badge row (python -m helpers.anatomy --fix)")
+        raise MarkupError(f"{name}: the second cell must be the badge row (python -m helpers.harness.anatomy --fix)")
     nb.cells[1].source = anatomy.badge_row(learner_path, anatomy.needs_tfx(nb.cells))
     grade_it = (f"**Grade your work** when you are done: `make grade NB={learner_path}` scores each exercise as the "
                 "course's grader would (see the README's *Grade your assignment*).")
@@ -137,7 +137,7 @@ def learner_copy(solution: Any, learner_path: str, name: str = "notebook") -> An
 
 def solution_paths(root: Path) -> list[Path]:
     """Every solution notebook: ``<course>/solutions/*.ipynb``, sorted."""
-    from helpers.runner import COURSES
+    from helpers.harness.runner import COURSES
 
     return sorted(p for course in COURSES for p in (root / course / "solutions").glob("*.ipynb"))
 
@@ -198,7 +198,7 @@ def stale(root: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     from helpers import env
 
-    parser = argparse.ArgumentParser(prog="python -m helpers.assignments", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m helpers.harness.assignments", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 if a committed learner copy is not what the generator makes")
     parser.add_argument("--force", action="store_true", help="overwrite learner copies that hold a learner's work")
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             problems = stale(root)
             for line in problems:
-                print(line if "holds your work" in line else f"{line} (run: python -m helpers.assignments)")
+                print(line if "holds your work" in line else f"{line} (run: python -m helpers.harness.assignments)")
             return 1 if problems else 0
         refused = 0
         for solution in solution_paths(root):

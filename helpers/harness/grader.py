@@ -1,7 +1,7 @@
 """Grade your own assignment, as the course's grader would: a score per exercise and a total.
 
     make grade NB=course2_data/C2_W1_Assignment_Data_Validation.ipynb
-    python -m helpers.grader course2_data/C2_W1_Assignment_Data_Validation.ipynb [--cell-timeout 120]
+    python -m helpers.harness.grader course2_data/C2_W1_Assignment_Data_Validation.ipynb [--cell-timeout 120]
 
 The learner's copy is executed headlessly in a fresh kernel, from its own folder, with the offline guard on.
 Before that:
@@ -29,7 +29,8 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from helpers import assignments, env
+from helpers import env
+from helpers.harness import assignments
 
 VERDICT = re.compile(r"^([✓✗]) Exercise (\d+)(?: passed)?:?\s*(.*)$")
 
@@ -143,7 +144,7 @@ def grade(path: Path, cell_timeout: int = 120, build: Path | None = None, root: 
     import nbformat
     from nbclient import NotebookClient
 
-    from helpers import runner
+    from helpers.harness import runner
 
     path = Path(path).resolve()
     if not path.is_file():
@@ -200,7 +201,7 @@ def table(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.grader", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m helpers.harness.grader", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebook", type=Path, help="an assignment's learner copy")
     parser.add_argument("--cell-timeout", type=int, default=120, help="seconds one cell may run (default 120)")
     args = parser.parse_args(argv)

@@ -2,7 +2,7 @@
 
 Run it with uvicorn (``helpers.autoscale.serve_proxy`` does, through ``helpers.serving.serve``):
 
-    python -m uvicorn helpers.autoscale_proxy:app --port 8000
+    python -m uvicorn helpers.serving.autoscale_proxy:app --port 8000
 
 - ``GET /_proxy/health``: health check, with the ports of the replicas it sends traffic to.
 - ``PUT /_proxy/backends``: ``[port, ...]``, the replicas that are ready (the autoscaler's deployment sends

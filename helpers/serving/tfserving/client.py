@@ -1,6 +1,6 @@
 """Start and stop a model server (``model_server``) and read TF Serving's model config files.
 
-Re-exported by ``helpers.tfserving``; see its docstring. Nothing here imports TensorFlow.
+Re-exported by ``helpers.serving.tfserving``; see its docstring. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from helpers import serving
 
 BINARY = "tensorflow_model_server"
-APP = "helpers.tfserving.app:app"
+APP = "helpers.serving.tfserving.app:app"
 ENGINES = ("auto", "tensorflow_model_server", "helpers")
 
 

@@ -2,7 +2,7 @@
 
 Run it from the folder that holds ``helpers``, with ``WINE_MODEL_PATH`` naming a model saved with joblib:
 
-    WINE_MODEL_PATH=model/wine.joblib python -m uvicorn helpers.wine_service:app --port 8000
+    WINE_MODEL_PATH=model/wine.joblib python -m uvicorn helpers.serving.wine_service:app --port 8000
 
 then open http://127.0.0.1:8000/docs. Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
 """
@@ -165,10 +165,11 @@ COPY model/wine.joblib ./model/wine.joblib
 ENV WINE_MODEL_PATH=/app/model/wine.joblib
 
 EXPOSE 80
-CMD ["uvicorn", "helpers.wine_service:app", "--host", "0.0.0.0", "--port", "80", "--limit-concurrency", "64"]
+CMD ["uvicorn", "helpers.serving.wine_service:app", "--host", "0.0.0.0", "--port", "80", "--limit-concurrency", "64"]
 """
 
 REQUIREMENTS = ("fastapi", "uvicorn", "pydantic", "scikit-learn", "joblib", "numpy", "scipy")
+SERVICE_FILES = ("__init__.py", "limits.py", "process.py", "wine_service.py")
 
 
 def docker_context(folder: str | os.PathLike, model_path: str | os.PathLike) -> dict[str, str]:
@@ -198,12 +199,12 @@ def docker_context(folder: str | os.PathLike, model_path: str | os.PathLike) -> 
     (folder / "requirements.txt").write_text("\n".join(pins) + "\n")
     here = Path(__file__).parent
     (folder / "helpers" / "__init__.py").write_text('"""The parts of the helpers package the wine service needs."""\n')
-    shutil.copyfile(here / "wine_service.py", folder / "helpers" / "wine_service.py")
-    shutil.copytree(here / "serving", folder / "helpers" / "serving", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "helpers" / "serving").mkdir(exist_ok=True)
+    for name in SERVICE_FILES:  # the app and the serving package's own modules, not the other services
+        shutil.copyfile(here / name, folder / "helpers" / "serving" / name)
     shutil.copyfile(model_path, folder / "model" / "wine.joblib")
     return {"Dockerfile": "the recipe of the image", "requirements.txt": ", ".join(pins),
-            "helpers/": "__init__.py, serving/, wine_service.py (the app)", "model/wine.joblib": "the model"}
+            "helpers/": "__init__.py, serving/ (" + ", ".join(SERVICE_FILES) + ")", "model/wine.joblib": "the model"}
 
 
 def dockerfile_facts(text: str) -> dict:

@@ -1,9 +1,9 @@
 """Execute notebooks headlessly with papermill and write a report (the README's run command).
 
-    python -m helpers.runner                         # every notebook, default (CI-sized) parameters
-    python -m helpers.runner -k TFDV                 # only notebooks whose path contains "TFDV"
-    python -m helpers.runner course2_data/C2_W1_Lab_1_TFDV.ipynb -p eval_fraction 0.3
-    python -P -m helpers.runner --profile colab --root . --build build/colab   # `make colab`
+    python -m helpers.harness.runner                         # every notebook, default (CI-sized) parameters
+    python -m helpers.harness.runner -k TFDV                 # only notebooks whose path contains "TFDV"
+    python -m helpers.harness.runner course2_data/C2_W1_Lab_1_TFDV.ipynb -p eval_fraction 0.3
+    python -P -m helpers.harness.runner --profile colab --root . --build build/colab   # `make colab`
 
 Each notebook runs from its own folder with the ``python3`` kernel; the executed copy goes to
 ``build/executed/<path>``. The report (``build/report.md`` and ``build/report.json``) has, per notebook,
@@ -193,7 +193,7 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None,
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no notebook at {path}; list them with `python -m helpers.runner --list`")
+        raise FileNotFoundError(f"no notebook at {path}; list them with `python -m helpers.harness.runner --list`")
     if path.suffix != ".ipynb":
         raise ValueError(f"{path} is not a notebook (.ipynb)")
     root = root or env.repo_root()
@@ -302,7 +302,7 @@ def _parse_parameters(pairs: list[list[str]]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m helpers.harness.runner", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebook files (default: every notebook)")
     parser.add_argument("-k", dest="patterns", action="append", help="only paths containing this text")
     parser.add_argument("-p", dest="parameters", nargs=2, action="append", default=[],

@@ -1,12 +1,12 @@
 """This project's model server: TensorFlow Serving's REST API over SavedModels, as an ASGI app for uvicorn.
 
-Started by ``helpers.tfserving.model_server`` when the ``tensorflow_model_server`` binary is not installed.
+Started by ``helpers.serving.tfserving.model_server`` when the ``tensorflow_model_server`` binary is not installed.
 It reads the binary's arguments from the environment (``TFSERVING_MODEL_NAME`` with
 ``TFSERVING_MODEL_BASE_PATH``, or ``TFSERVING_MODEL_CONFIG_FILE``), loads every served version once at
 start-up, and answers the endpoints of TF Serving's RESTful API with its bodies, HTTP codes and error
 wording (``/v1/models/NAME[/versions/N|/labels/L]``, ``.../metadata``, ``...:predict|classify|regress``).
 With ``TFSERVING_MODEL_CONFIG_FILE_POLL_WAIT_SECONDS`` it re-reads its config file while it runs
-(``helpers.tfserving.reload``): labels move and versions load or unload without a restart.
+(``helpers.serving.tfserving.reload``): labels move and versions load or unload without a restart.
 Before any heavy work it refuses what could take it down: a body over ``TFSERVING_MAX_BODY_BYTES`` (413, by
 ``helpers.serving.BodyLimitMiddleware``),
 a content type that is not JSON (415), JSON nested deeper than ``TFSERVING_MAX_DEPTH`` or with more than
@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.serving import BodyLimitMiddleware
-from helpers.tfserving import reload as tr
-from helpers.tfserving import results as tx
-from helpers.tfserving import tensors as tj
+from helpers.serving.tfserving import reload as tr
+from helpers.serving.tfserving import results as tx
+from helpers.serving.tfserving import tensors as tj
 
 log = logging.getLogger("uvicorn.error")
 
@@ -144,7 +144,7 @@ def load_registry(configs: list, reuse: dict | None = None) -> Registry:
     import tensorflow as tf
     from tensorflow.core.protobuf import saved_model_pb2
 
-    from helpers.tfserving.client import version_folders
+    from helpers.serving.tfserving.client import version_folders
 
     models: dict[str, dict[int, Servable]] = {}
     labels: dict[str, dict[str, int]] = {}
@@ -196,7 +196,7 @@ class TFServingApp:
         self.registry = registry
         self.limits = limits or Limits()
         self.in_flight = 0
-        self.poller = None  # the task re-reading the model config file (helpers.tfserving.reload)
+        self.poller = None  # the task re-reading the model config file (helpers.serving.tfserving.reload)
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="predict")
 
     async def __call__(self, scope, receive, send) -> None:
@@ -359,7 +359,7 @@ def create_app(registry: Registry | None = None, limits: Limits | None = None):
 
 app = create_app()
 
-if __name__ == "__main__":  # pragma: no cover - run by hand: python -m helpers.tfserving.app PORT
+if __name__ == "__main__":  # pragma: no cover - run by hand: python -m helpers.serving.tfserving.app PORT
     import sys
 
     import uvicorn

@@ -1,6 +1,6 @@
 """A census-income model served with FastAPI that logs every prediction and exports Prometheus metrics.
 
-    python -m uvicorn helpers.monitoring_app:app      # MONITOR_MODEL_PATH and MONITOR_LOG_PATH set
+    python -m uvicorn helpers.serving.monitoring_app:app      # MONITOR_MODEL_PATH and MONITOR_LOG_PATH set
 
 - ``POST /predict`` takes one person (8 census features, an optional ``request_id``), answers the predicted
   income class with its score, and appends one JSON line per prediction to the request log:
