@@ -22,9 +22,9 @@ from helpers.serving import BodyLimitMiddleware, JSONGuardMiddleware
 
 # --- limits (each overridable by WINE_<NAME>) and feature ranges -------------------------------------
 
-MAX_BATCH = env_whole("WINE_MAX_BATCH", 256)            # wines in one /predict_batch request
-MAX_BODY_BYTES = env_whole("WINE_MAX_BODY_BYTES", 100_000)  # a full batch of 256 wines takes about 30 KB
-MAX_DEPTH = env_whole("WINE_MAX_DEPTH", 8)              # a batch is 3 levels deep: {"batches": [[...], ...]}
+MAX_BATCH = env_whole("WINE_MAX_BATCH", 256)                    # wines in one /predict_batch request
+MAX_BODY_BYTES = env_whole("WINE_MAX_BODY_BYTES", 100_000)      # a full batch of 256 wines takes about 30 KB
+MAX_DEPTH = env_whole("WINE_MAX_DEPTH", 8)                      # a batch is 3 levels deep: {"batches": [[...], ...]}
 MAX_VALUES = env_whole("WINE_MAX_VALUES", MAX_BATCH * 13 + 64)  # numbers (and other values) in one body
 
 # name -> (lowest, highest) value accepted: generous physical ranges around the data set's own
