@@ -183,7 +183,7 @@ def test_the_dockerfile_and_its_build_context(model_path: Path, tmp_path: Path) 
     assert sorted(p.name for p in (tmp_path / "docker" / "helpers").iterdir()) == ["__init__.py", "arguments.py",
                                                                                  "serving"]
     assert sorted(p.name for p in (tmp_path / "docker" / "helpers" / "serving").iterdir()) == [
-        "__init__.py", "limits.py", "process.py", "wine_service.py"]
+        "__init__.py", "json_scan.py", "limits.py", "process.py", "wine_service.py"]
     imported = subprocess.run([sys.executable, "-c", "import helpers.serving.wine_service as w; print(w.__file__)"],
                               cwd=tmp_path / "docker", capture_output=True, text=True, timeout=60)
     assert imported.returncode == 0, imported.stderr

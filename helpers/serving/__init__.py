@@ -20,15 +20,16 @@ Every service of the project refuses what would take it down before doing any wo
 ``check_image_pixels`` raises ``RequestRejected`` (a ``ValueError``) whose ``status_code`` is the answer to
 give: 413 for too many pixels, 415 for bytes that are no image, 400 for an empty upload.
 
-The package's modules: ``process`` (``serve``, ``Server``, ports, health checks, ``stop``) and ``limits``
-(the middlewares and their ``detail_body``, ``scan_json``, ``non_finite_json``, ``check_image_pixels`` and the
-``RequestRejected`` errors).
+The package's modules: ``process`` (``serve``, ``Server``, ports, health checks, ``stop``), ``limits`` (the
+middlewares and their ``detail_body``, ``check_image_pixels`` and the ``RequestRejected`` errors) and
+``json_scan`` (``scan_json``, ``non_finite_json``: why a JSON body is refused, read from its bytes).
 The services themselves live beside them, each imported on its own (``from helpers.serving import
 wine_service``): the FastAPI apps ``wine_service`` (Course 4, week 2), ``monitoring_app`` (week 4) and
 ``autoscale_proxy`` (the round-robin Service of the autoscaling lab), ``swagger_docs`` (``/docs`` offline),
 and ``tfserving``, the TF Serving REST server and its client.
 """
 
+from helpers.serving.json_scan import non_finite_json, scan_json
 from helpers.serving.limits import (
     BodyLimitMiddleware,
     ImageTooLarge,
@@ -37,8 +38,6 @@ from helpers.serving.limits import (
     RequestRejected,
     check_image_pixels,
     detail_body,
-    non_finite_json,
-    scan_json,
 )
 from helpers.serving.process import (
     HOST,

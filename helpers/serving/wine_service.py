@@ -159,7 +159,7 @@ CMD ["uvicorn", "helpers.serving.wine_service:app", "--host", "0.0.0.0", "--port
 
 REQUIREMENTS = ("fastapi", "uvicorn", "pydantic", "scikit-learn", "joblib", "numpy", "scipy")
 HELPERS_FILES = ("arguments.py",)  # the modules of helpers/ the serving package imports
-SERVICE_FILES = ("__init__.py", "limits.py", "process.py", "wine_service.py")
+SERVICE_FILES = ("__init__.py", "json_scan.py", "limits.py", "process.py", "wine_service.py")
 
 
 def docker_context(folder: str | os.PathLike, model_path: str | os.PathLike) -> dict[str, str]:

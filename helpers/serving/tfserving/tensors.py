@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from helpers.serving.limits import scan_json
+from helpers.serving.json_scan import scan_json
 
 DEFAULT_SIGNATURE = "serving_default"
 # DataType enum -> (TF Serving's DataTypeString, numpy dtype)
