@@ -292,9 +292,9 @@ def test_check_image_pixels_rejects_what_is_no_image(data, status, match):
 @pytest.mark.parametrize("data, max_pixels, error, match", [
     ("a str", 10, TypeError, "data must be the image's bytes, got str"),
     (None, 10, TypeError, "got NoneType"),
-    (b"x", 0, ValueError, "max_pixels must be a positive int, got 0"),
-    (b"x", 1.5, ValueError, "max_pixels must be a positive int"),
-    (b"x", True, ValueError, "max_pixels must be a positive int"),
+    (b"x", 0, ValueError, "max_pixels must be an int of at least 1, got 0"),
+    (b"x", 1.5, ValueError, "max_pixels must be an int of at least 1, got 1.5"),
+    (b"x", True, ValueError, "max_pixels must be an int of at least 1, got True"),
 ])
 def test_check_image_pixels_rejects_bad_arguments(data, max_pixels, error, match):
     with pytest.raises(error, match=match):
@@ -440,10 +440,11 @@ def test_body_limit_lets_other_scopes_through():
 
 
 @pytest.mark.parametrize("args, error, match", [
-    ((_echo, 0), ValueError, "max_bytes must be a positive int, got 0"),
-    ((_echo, "5 MB"), ValueError, "max_bytes must be a positive int"),
+    ((_echo, 0), ValueError, "max_bytes must be an int of at least 1, got 0"),
+    ((_echo, "5 MB"), ValueError, "max_bytes must be an int of at least 1, got '5 MB'"),
     (("app:app", 10), TypeError, "app must be an ASGI application"),
-    ((_echo, 10, True, 0), ValueError, "drain_bytes must be a positive int, got 0"),
+    ((_echo, 10, True, 0), ValueError, "drain_bytes must be an int of at least 1, got 0"),
+    ((_echo, 10, True, 100, "detail"), TypeError, "error_body must be a callable"),
 ])
 def test_body_limit_rejects_bad_arguments(args, error, match):
     with pytest.raises(error, match=match):
@@ -512,10 +513,29 @@ def test_json_guard_refuses_nan_infinity_and_overflow_naming_where():
 def test_json_guard_bad_arguments_name_the_problem() -> None:
     with pytest.raises(TypeError, match="body must be bytes"):
         serving.scan_json("[1]", 8, 10)
-    with pytest.raises(ValueError, match="max_depth must be a positive int"):
+    with pytest.raises(ValueError, match="max_depth must be an int of at least 1, got 0"):
         serving.JSONGuardMiddleware(_echo, max_depth=0, max_values=10)
-    with pytest.raises(ValueError, match="max_values must be a positive int"):
+    with pytest.raises(ValueError, match="max_values must be an int of at least 1, got '10'"):
         serving.JSONGuardMiddleware(_echo, max_depth=8, max_values="10")
+    with pytest.raises(TypeError, match="error_body must be a callable"):
+        serving.JSONGuardMiddleware(_echo, max_depth=8, max_values=10, error_body=None)
+
+
+def test_both_middlewares_write_their_refusals_with_the_error_body_given() -> None:
+    """The default body is {"detail": ...}; a server with another shape (TF Serving's {"error": ...}) passes its own."""
+    def error_body(status: int, message: str) -> bytes:
+        return json.dumps({"error": message, "code": status}).encode()
+
+    limit = serving.BodyLimitMiddleware(_echo, max_bytes=1000, error_body=error_body)
+    status, body, _, app_ran = _call(limit, [], [b"x" * 1001])
+    assert (status, json.loads(body), app_ran) == (413, {"error": LIMIT_DETAIL["detail"], "code": 413}, False)
+    assert json.loads(_call(limit, [(b"content-length", b"ten")], [b"x"])[1])["code"] == 400
+    guard = serving.JSONGuardMiddleware(_echo, max_depth=3, max_values=10, error_body=error_body)
+    for headers, chunk, code in [([], b"[1]", 415), (JSON, b"[[[[1]]]]", 400), (JSON, b"[NaN]", 400)]:
+        status, body, _, app_ran = _call(guard, headers, [chunk])
+        assert (status, json.loads(body)["code"], app_ran) == (code, code, False)
+        assert set(json.loads(body)) == {"error", "code"}
+    assert serving.detail_body(413, "too big") == b'{"detail": "too big"}'
 
 
 # --- the lab's detector app, served for real ---------------------------------------------------------

@@ -352,9 +352,13 @@ def test_oversized_body_is_refused_with_413(server):
 
 def test_nested_and_huge_json_is_refused(server):
     path = "/v1/models/half_plus_two:predict"
-    assert "the limit is 32 levels (max_depth)" in _error(_post(server, path, data="[" * 5000 + "]" * 5000), 400)
+    assert "nested deeper than the limit of 32 levels" in _error(_post(server, path, data="[" * 5000 + "]" * 5000), 400)
     values = Limits().max_values
-    assert "(max_values)" in _error(_post(server, path, data='{"instances": [' + "0," * values + "0]}"), 400)
+    assert f"more than the limit of {values} values; send smaller batches" in \
+        _error(_post(server, path, data='{"instances": [' + "0," * values + "0]}"), 400)
+    # brackets and commas inside strings are no nesting and no values (the scan skips strings)
+    strings = {"note": "[" * 100 + "," * values, "instances": [1.0]}  # keys TF Serving does not read are ignored
+    assert _post(server, "/v1/models/half_plus_two/versions/1:predict", strings).json() == {"predictions": [2.5]}
     assert "exceeds the limit of 512 per request (max_batch)" in \
         _error(_post(server, path, {"instances": [1.0] * 513}), 400)
 
@@ -497,9 +501,12 @@ def test_engine_tensorflow_model_server_needs_the_binary(models, monkeypatch):
 def test_limits_from_the_environment(monkeypatch):
     monkeypatch.setenv("TFSERVING_MAX_BATCH", "7")
     assert Limits.from_env().max_batch == 7
-    monkeypatch.setenv("TFSERVING_MAX_BATCH", "-1")
-    with pytest.raises(ValueError, match="positive integer"):
-        Limits.from_env()
+    assert Limits.from_env().max_depth == Limits().max_depth  # unset: the default
+    for bad in ("-1", "0", "many"):
+        monkeypatch.setenv("TFSERVING_MAX_BATCH", bad)
+        with pytest.raises(ValueError, match=f"TFSERVING_MAX_BATCH must be a whole number of at least 1, got '{bad}' "
+                                             r"\(unset it for the default, 512\)"):
+            Limits.from_env()
 
 
 def test_json_mapping_without_a_server():
@@ -521,6 +528,16 @@ def test_json_mapping_without_a_server():
     with pytest.raises(tj.ServingError, match="Is not object"):
         tj.parse_request(b"[1]", limits)
     assert tj.parse_request(b'{"instances": [NaN, Infinity]}', limits)["instances"][1] == float("inf")
+    assert tj.parse_request(b'{"a": "[[[[[[", "b": "\\"]]]]"}', Limits(max_depth=1))["b"] == '"]]]]'
+    with pytest.raises(tj.ServingError, match="deeper than the limit of 1 levels"):
+        tj.parse_request(b'{"a": ["[[["]}', Limits(max_depth=1))
+    with pytest.raises(tj.ServingError, match="more than the limit of 2 values; send smaller batches"):
+        tj.parse_request(b'{"a": 1, "b": 2, "c": ","}', Limits(max_values=2))
+    # the parse error names the container the missing comma is in, whatever brackets the strings hold
+    with pytest.raises(tj.ServingError, match="Missing a comma or '}' after an object member"):
+        tj.parse_request(b'{"a": "[[" "b": 1}', limits)
+    with pytest.raises(tj.ServingError, match="Missing a comma or ']' after an array element"):
+        tj.parse_request(b'["{\\"{" 1]', limits)
 
 
 def test_the_app_checks_the_body_size_itself_without_the_middleware():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,13 +69,19 @@ def test_wine_schema_accepts_a_wine_and_rejects_bad_ones() -> None:
             wine_service.WineBatch(batches=bad)
 
 
-def test_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WINE_MAX_BATCH", "12")
-    assert wine_service._limit("MAX_BATCH", 256) == 12
+def _limits_in_a_fresh_process(**env: str) -> subprocess.CompletedProcess:
+    code = "import helpers.serving.wine_service as w; print(w.MAX_BATCH, w.MAX_VALUES)"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+
+
+def test_limits_from_the_environment() -> None:
+    assert _limits_in_a_fresh_process(WINE_MAX_BATCH="12").stdout.split() == ["12", str(12 * 13 + 64)]
     for bad in ("0", "-3", "many"):
-        monkeypatch.setenv("WINE_MAX_BATCH", bad)
-        with pytest.raises(ValueError, match="WINE_MAX_BATCH must be a positive whole number"):
-            wine_service._limit("MAX_BATCH", 256)
+        failed = _limits_in_a_fresh_process(WINE_MAX_BATCH=bad)
+        assert failed.returncode != 0
+        assert f"WINE_MAX_BATCH must be a whole number of at least 1, got {bad!r} (unset it for the default, 256)" \
+            in failed.stderr, failed.stderr
 
 
 # --- the real server ------------------------------------------------------------------------------------
@@ -172,10 +179,11 @@ def test_the_dockerfile_and_its_build_context(model_path: Path, tmp_path: Path) 
         assert (tmp_path / "docker" / source).exists(), source
     pins = (tmp_path / "docker" / "requirements.txt").read_text().split()
     assert any(pin.startswith("scikit-learn==") for pin in pins) and all("==" in pin for pin in pins)
-    # the service in the context imports with nothing but itself and the serving package
-    assert sorted(p.name for p in (tmp_path / "docker" / "helpers").iterdir()) == ["__init__.py", "serving"]
+    # the service in the context imports with nothing but itself, the serving package and helpers.arguments
+    assert sorted(p.name for p in (tmp_path / "docker" / "helpers").iterdir()) == ["__init__.py", "arguments.py",
+                                                                                 "serving"]
     assert sorted(p.name for p in (tmp_path / "docker" / "helpers" / "serving").iterdir()) == [
-        "__init__.py", "limits.py", "process.py", "wine_service.py"]
+        "__init__.py", "json_scan.py", "limits.py", "process.py", "wine_service.py"]
     imported = subprocess.run([sys.executable, "-c", "import helpers.serving.wine_service as w; print(w.__file__)"],
                               cwd=tmp_path / "docker", capture_output=True, text=True, timeout=60)
     assert imported.returncode == 0, imported.stderr

@@ -14,19 +14,22 @@ Every service of the project refuses what would take it down before doing any wo
     app.add_middleware(serving.BodyLimitMiddleware, max_bytes=5_000_000)   # 413 above 5 MB, streamed or not
     app.add_middleware(serving.JSONGuardMiddleware, max_depth=8, max_values=3_392)  # 415/400, not parsed
     # both refuse NaN, Infinity and numbers beyond a double's range in a JSON body (400, non_finite_json)
+    # both answer {"detail": message}; pass error_body=(status, message) -> bytes for another shape
     width, height = serving.check_image_pixels(data, max_pixels=25_000_000)  # reads the header only
 
 ``check_image_pixels`` raises ``RequestRejected`` (a ``ValueError``) whose ``status_code`` is the answer to
 give: 413 for too many pixels, 415 for bytes that are no image, 400 for an empty upload.
 
-The package's modules: ``process`` (``serve``, ``Server``, ports, health checks, ``stop``) and ``limits``
-(the middlewares, ``scan_json``, ``non_finite_json``, ``check_image_pixels`` and the ``RequestRejected`` errors).
+The package's modules: ``process`` (``serve``, ``Server``, ports, health checks, ``stop``), ``limits`` (the
+middlewares and their ``detail_body``, ``check_image_pixels`` and the ``RequestRejected`` errors) and
+``json_scan`` (``scan_json``, ``non_finite_json``: why a JSON body is refused, read from its bytes).
 The services themselves live beside them, each imported on its own (``from helpers.serving import
 wine_service``): the FastAPI apps ``wine_service`` (Course 4, week 2), ``monitoring_app`` (week 4) and
 ``autoscale_proxy`` (the round-robin Service of the autoscaling lab), ``swagger_docs`` (``/docs`` offline),
 and ``tfserving``, the TF Serving REST server and its client.
 """
 
+from helpers.serving.json_scan import non_finite_json, scan_json
 from helpers.serving.limits import (
     BodyLimitMiddleware,
     ImageTooLarge,
@@ -34,8 +37,7 @@ from helpers.serving.limits import (
     JSONGuardMiddleware,
     RequestRejected,
     check_image_pixels,
-    non_finite_json,
-    scan_json,
+    detail_body,
 )
 from helpers.serving.process import (
     HOST,
@@ -52,5 +54,6 @@ from helpers.serving.process import (
 )
 
 __all__ = ["HOST", "LOCAL_OPENER", "BodyLimitMiddleware", "ChildProcess", "ImageTooLarge", "ImageUnreadable",
-           "JSONGuardMiddleware", "RequestRejected", "Server", "ServerError", "check_image_pixels", "free_port",
-           "log_tail", "non_finite_json", "port_in_use", "scan_json", "serve", "stop", "wait_until_healthy"]
+           "JSONGuardMiddleware", "RequestRejected", "Server", "ServerError", "check_image_pixels", "detail_body",
+           "free_port", "log_tail", "non_finite_json", "port_in_use", "scan_json", "serve", "stop",
+           "wait_until_healthy"]

@@ -12,7 +12,8 @@ Run it with uvicorn (``helpers.autoscale.serve_proxy`` does, through ``helpers.s
   a replica that refuses the connection (it is stopping) is skipped for the next one. No ready replica: 503.
 
 The proxy only ever forwards to ports of 127.0.0.1, never to an address a request names, and refuses a
-body over ``MAX_BODY_BYTES`` (413) and a backend list that is not a short list of ports (400).
+body over ``MAX_BODY_BYTES`` (413; ``PROXY_MAX_BODY_BYTES`` overrides it) and a backend list that is not a
+short list of ports (400).
 
 Introduced in course4_deployment/C4_W2_Lab_3_Autoscaling.ipynb.
 """
@@ -22,7 +23,6 @@ from __future__ import annotations
 import collections
 import itertools
 import json
-import os
 import threading
 import urllib.error
 import urllib.request
@@ -33,9 +33,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from helpers.arguments import env_whole
 from helpers.serving import HOST, LOCAL_OPENER, BodyLimitMiddleware
 
-MAX_BODY_BYTES = int(os.environ.get("PROXY_MAX_BODY_BYTES", "100000"))
+MAX_BODY_BYTES = env_whole("PROXY_MAX_BODY_BYTES", 100_000)
 MAX_BACKENDS = 64
 TIMEOUT = 30.0
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host",

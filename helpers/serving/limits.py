@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import io
 import json
-import math
-import re
 import threading
 from collections.abc import Awaitable, Callable
+
+from helpers.arguments import whole
+from helpers.serving.json_scan import non_finite_json, scan_json
 
 Scope = dict
 Message = dict
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+ErrorBody = Callable[[int, str], bytes]  # (HTTP status, message) -> the JSON body of a refusal
 
 
 class RequestRejected(ValueError):
@@ -52,9 +54,12 @@ class ImageUnreadable(RequestRejected):
                          "WebP file", 415)
 
 
-def _check_positive_int(name: str, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+def detail_body(status: int, message: str) -> bytes:
+    """The project's error body, ``{"detail": message}`` (FastAPI's shape): the middlewares' ``error_body``.
+
+    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
+    """
+    return json.dumps({"detail": message}).encode()
 
 
 _PIL_LOCK = threading.Lock()
@@ -66,7 +71,7 @@ def check_image_pixels(data: bytes, max_pixels: int) -> tuple[int, int]:
 
     Raises:
         TypeError: ``data`` is not bytes.
-        ValueError: ``max_pixels`` is not a positive int.
+        ValueError: ``max_pixels`` is not an int of at least 1.
         RequestRejected: empty ``data`` (status 400); ``ImageUnreadable`` (415) for bytes Pillow cannot
             identify; ``ImageTooLarge`` (413) when width x height is over ``max_pixels``. A 400 KB PNG can
             declare 20,000 x 20,000 pixels, which would take 1.2 GB once decoded in colour.
@@ -75,7 +80,7 @@ def check_image_pixels(data: bytes, max_pixels: int) -> tuple[int, int]:
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be the image's bytes, got {type(data).__name__}")
-    _check_positive_int("max_pixels", max_pixels)
+    whole("max_pixels", max_pixels)
     if not len(data):
         raise RequestRejected("the upload is empty; send an image file", 400)
     from PIL import Image, UnidentifiedImageError
@@ -116,6 +121,9 @@ class BodyLimitMiddleware:
     ``Infinity``, ``-Infinity`` or a number beyond a double's range (``non_finite_json``); a server that
     must accept them, as TF Serving's REST API does, passes ``finite_json=False``.
 
+    ``error_body(status, message)`` writes the JSON body of every refusal (``detail_body`` by default); a
+    server with another error shape passes its own, as TF Serving's does (``{"error": message}``).
+
         app.add_middleware(BodyLimitMiddleware, max_bytes=5_000_000)   # FastAPI / Starlette
         app = BodyLimitMiddleware(app, max_bytes=5_000_000)            # any ASGI app
 
@@ -123,15 +131,13 @@ class BodyLimitMiddleware:
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, finite_json: bool = True,
-                 drain_bytes: int = DRAIN_BYTES) -> None:
-        if not callable(app):
-            raise TypeError(f"app must be an ASGI application (a callable), got {type(app).__name__}")
-        _check_positive_int("max_bytes", max_bytes)
-        _check_positive_int("drain_bytes", drain_bytes)
+                 drain_bytes: int = DRAIN_BYTES, error_body: ErrorBody = detail_body) -> None:
+        _check_callables(app, error_body)
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_bytes = whole("max_bytes", max_bytes)
         self.finite_json = finite_json
-        self.drain_bytes = drain_bytes
+        self.drain_bytes = whole("drain_bytes", drain_bytes)
+        self.error_body = error_body
 
     @property
     def message(self) -> str:
@@ -150,27 +156,35 @@ class BodyLimitMiddleware:
             except ValueError:
                 length = -1
             if length < 0:
-                await _send_json(send, 400, "the Content-Length header must be a whole number of bytes")
+                await _send_json(send, self.error_body, 400,
+                                 "the Content-Length header must be a whole number of bytes")
                 return
             if length > self.max_bytes:
                 expects = any(name.lower() == b"expect" for name, _ in scope.get("headers", []))
                 if not expects and length <= self.drain_bytes:
                     await _drain(receive, self.drain_bytes)
-                await _send_json(send, 413, self.message, close=True)
+                await _send_json(send, self.error_body, 413, self.message, close=True)
                 return
         body = await _read_body(receive, self.max_bytes)
         if body is _TOO_LARGE or body is _TOO_LARGE_ENDED:
             if body is _TOO_LARGE:  # more of it to come: read it, or the client sees a reset
                 await _drain(receive, self.drain_bytes - self.max_bytes)
-            await _send_json(send, 413, self.message, close=True)
+            await _send_json(send, self.error_body, 413, self.message, close=True)
             return
         if body is None:  # the client left, nobody to answer
             return
         problem = non_finite_json(body) if self.finite_json and _is_json(scope) else None
         if problem:
-            await _send_json(send, 400, problem)
+            await _send_json(send, self.error_body, 400, problem)
             return
         await self.app(scope, _replay(body, receive), send)
+
+
+def _check_callables(app: object, error_body: object) -> None:
+    if not callable(app):
+        raise TypeError(f"app must be an ASGI application (a callable), got {type(app).__name__}")
+    if not callable(error_body):
+        raise TypeError(f"error_body must be a callable (status, message) -> bytes, got {type(error_body).__name__}")
 
 
 def _is_json(scope: Scope) -> bool:
@@ -191,9 +205,9 @@ async def _drain(receive: Callable[[], Awaitable[Message]], limit: int) -> None:
             return
 
 
-async def _send_json(send: Callable[[Message], Awaitable[None]], status: int, detail: str,
+async def _send_json(send: Callable[[Message], Awaitable[None]], error_body: ErrorBody, status: int, message: str,
                      close: bool = False) -> None:
-    body = json.dumps({"detail": detail}).encode()
+    body = error_body(status, message)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if close:  # the rest of the request was not read: this connection cannot carry another request
         headers.append((b"connection", b"close"))
@@ -236,65 +250,6 @@ def _replay(body: bytes, receive: Callable[[], Awaitable[Message]]) -> Callable[
     return receive_again
 
 
-# --- JSON that costs more to parse than it is worth ----------------------------------------------------
-
-_TOKENS = re.compile(rb'[\[\]{}",\\]')
-_STRING = re.compile(rb'"[^"]*"')  # a string without escapes: linear, it cannot backtrack past a quote
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def scan_json(body: bytes, max_depth: int, max_values: int, advice: str = "send a smaller batch") -> str | None:
-    """Why ``body`` is refused (nesting deeper than ``max_depth``, more than ``max_values`` values), or None.
-
-    A scan of the raw bytes, without parsing them (brackets and commas inside strings do not count), that
-    stops at the first limit passed; json.loads and pydantic then never see a body that would cost them
-    dearly. Values are counted by their separating commas. ``advice`` ends the too-many-values message.
-
-    Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
-    """
-    if not isinstance(body, (bytes, bytearray)):
-        raise TypeError(f"body must be bytes, got {type(body).__name__}")
-    too_deep = f"JSON nested deeper than the limit of {max_depth} levels; send a flat batch"
-    too_many = f"JSON with more than the limit of {max_values} values; {advice}"
-    if b"\\" in body:  # escaped characters in strings: the careful scan, token by token
-        return _scan_escaped(bytes(body), max_depth, max_values, too_deep, too_many)
-    outside = _STRING.sub(b'""', body)  # drop the strings' contents (C speed)
-    if outside.count(b",") + 1 > max_values:
-        return too_many
-    depth = 0
-    for byte in outside.translate(None, _NOT_BRACKETS):  # only the brackets are left
-        depth += 1 if byte in b"[{" else -1
-        if depth > max_depth:
-            return too_deep
-    return None
-
-
-def _scan_escaped(body: bytes, max_depth: int, max_values: int, too_deep: str, too_many: str) -> str | None:
-    depth, values, in_string, skip = 0, 1, False, -1
-    for match in _TOKENS.finditer(body):
-        position, token = match.start(), match.group()
-        if position < skip:
-            continue  # the character after a backslash in a string
-        if in_string:
-            if token == b"\\":
-                skip = position + 2
-            elif token == b'"':
-                in_string = False
-        elif token == b'"':
-            in_string = True
-        elif token in (b"[", b"{"):
-            depth += 1
-            if depth > max_depth:
-                return too_deep
-        elif token in (b"]", b"}"):
-            depth -= 1
-        elif token == b",":
-            values += 1
-            if values > max_values:
-                return too_many
-    return None
-
-
 class JSONGuardMiddleware:
     """ASGI middleware: a request with a body must be JSON (else 415), within ``max_depth`` levels of
     nesting and ``max_values`` values (else 400), checked on the raw bytes (``scan_json``) before anything
@@ -308,10 +263,11 @@ class JSONGuardMiddleware:
     Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
     """
 
-    def __init__(self, app: ASGIApp, max_depth: int, max_values: int, advice: str = "send a smaller batch") -> None:
-        _check_positive_int("max_depth", max_depth)
-        _check_positive_int("max_values", max_values)
-        self.app, self.max_depth, self.max_values, self.advice = app, max_depth, max_values, advice
+    def __init__(self, app: ASGIApp, max_depth: int, max_values: int, advice: str = "send a smaller batch",
+                 error_body: ErrorBody = detail_body) -> None:
+        _check_callables(app, error_body)
+        self.app, self.advice, self.error_body = app, advice, error_body
+        self.max_depth, self.max_values = whole("max_depth", max_depth), whole("max_values", max_values)
 
     async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
                        send: Callable[[Message], Awaitable[None]]) -> None:
@@ -321,75 +277,14 @@ class JSONGuardMiddleware:
         content_type = dict(scope.get("headers", [])).get(b"content-type", b"").decode("latin-1")
         if content_type.split(";")[0].strip().lower() != "application/json":
             shown = content_type[:60] or "none"
-            await _send_json(send, 415, f"the body must be JSON (Content-Type: application/json), got {shown!r}")
+            await _send_json(send, self.error_body, 415,
+                             f"the body must be JSON (Content-Type: application/json), got {shown!r}")
             return
         body = await _read_body(receive)
         if body is None:
             return
         problem = scan_json(body, self.max_depth, self.max_values, self.advice) or non_finite_json(body)
         if problem:
-            await _send_json(send, 400, problem)
+            await _send_json(send, self.error_body, 400, problem)
             return
         await self.app(scope, _replay(body, receive), send)
-
-
-# --- numbers that JSON does not have -----------------------------------------------------------------
-
-_SUSPECT = re.compile(rb"NaN|Infinity|[eE]\+?\d{3}|\d{309}")  # cheap: most bodies never get parsed here
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-NOT_IN_JSON = ("JSON has no NaN, Infinity or -Infinity, and no number beyond a double's range (about "
-               "1.8e308); send a finite number")
-
-
-class _Bad:
-    """A number token JSON does not have, kept as written, while the body is parsed."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-def _number(text: str) -> float | _Bad:
-    return _Bad(text) if math.isinf(float(text)) else 0.0  # float("1e999") and float("1" * 400) are inf
-
-
-def non_finite_json(body: bytes) -> str | None:
-    """Why a JSON ``body`` is refused (a ``NaN``, ``Infinity``, ``-Infinity`` or a number that overflows a
-    double, with the field or position where it is), or None.
-
-    Python's ``json`` module reads these tokens although JSON has no such values; a FastAPI service would
-    then fail to validate them, and fail again to write its validation error (JSON cannot carry them):
-    a 500. Bodies without a suspect token (``NaN``, ``Infinity``, a three-digit exponent, 309 digits in a
-    row) are not parsed here. A body that is not valid JSON is left to the app (None).
-
-    Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
-    """
-    if not isinstance(body, (bytes, bytearray)):
-        raise TypeError(f"body must be bytes, got {type(body).__name__}")
-    if not _SUSPECT.search(body):
-        return None
-    try:
-        doc = json.loads(body, parse_constant=_Bad, parse_float=_number, parse_int=_number)
-    except (ValueError, RecursionError):
-        return None
-    stack: list[tuple[object, str]] = [(doc, "")]
-    while stack:  # depth first, in the order the values are written
-        value, where = stack.pop()
-        if isinstance(value, _Bad):
-            shown = value.text if len(value.text) <= 24 else value.text[:20] + "..."
-            if not where:
-                place = "as the whole body"
-            elif _NAME.fullmatch(where):
-                place = f"in field {where!r}"
-            else:
-                place = f"at {where}"
-            return f"{shown} {place} is not a JSON number: {NOT_IN_JSON}"
-        if isinstance(value, dict):
-            items = [(v, f"{where}.{k}" if where and _NAME.fullmatch(k) else
-                      (k if not where and _NAME.fullmatch(k) else f"{where}[{json.dumps(k)}]"))
-                     for k, v in value.items()]
-        elif isinstance(value, list):
-            items = [(v, f"{where}[{i}]") for i, v in enumerate(value)]
-        else:
-            continue
-        stack.extend(reversed(items))
-    return None

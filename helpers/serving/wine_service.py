@@ -17,26 +17,15 @@ from typing import Annotated
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from helpers.arguments import env_whole
 from helpers.serving import BodyLimitMiddleware, JSONGuardMiddleware
 
-# --- limits and feature ranges ---------------------------------------------------------------------
+# --- limits (each overridable by WINE_<NAME>) and feature ranges -------------------------------------
 
-def _limit(name: str, default: int) -> int:
-    """A limit read from the environment variable WINE_<name>, or its default."""
-    text = os.environ.get(f"WINE_{name}", str(default))
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise ValueError(f"WINE_{name} must be a positive whole number, got {text!r}")
-    return value
-
-
-MAX_BATCH = _limit("MAX_BATCH", 256)            # wines in one /predict_batch request
-MAX_BODY_BYTES = _limit("MAX_BODY_BYTES", 100_000)  # a full batch of 256 wines takes about 30 KB
-MAX_DEPTH = _limit("MAX_DEPTH", 8)              # a batch is 3 levels deep: {"batches": [[...], ...]}
-MAX_VALUES = _limit("MAX_VALUES", MAX_BATCH * 13 + 64)  # numbers (and other values) in one body
+MAX_BATCH = env_whole("WINE_MAX_BATCH", 256)                    # wines in one /predict_batch request
+MAX_BODY_BYTES = env_whole("WINE_MAX_BODY_BYTES", 100_000)      # a full batch of 256 wines takes about 30 KB
+MAX_DEPTH = env_whole("WINE_MAX_DEPTH", 8)                      # a batch is 3 levels deep: {"batches": [[...], ...]}
+MAX_VALUES = env_whole("WINE_MAX_VALUES", MAX_BATCH * 13 + 64)  # numbers (and other values) in one body
 
 # name -> (lowest, highest) value accepted: generous physical ranges around the data set's own
 FEATURES: dict[str, tuple[float, float]] = {
@@ -169,7 +158,8 @@ CMD ["uvicorn", "helpers.serving.wine_service:app", "--host", "0.0.0.0", "--port
 """
 
 REQUIREMENTS = ("fastapi", "uvicorn", "pydantic", "scikit-learn", "joblib", "numpy", "scipy")
-SERVICE_FILES = ("__init__.py", "limits.py", "process.py", "wine_service.py")
+HELPERS_FILES = ("arguments.py",)  # the modules of helpers/ the serving package imports
+SERVICE_FILES = ("__init__.py", "json_scan.py", "limits.py", "process.py", "wine_service.py")
 
 
 def docker_context(folder: str | os.PathLike, model_path: str | os.PathLike) -> dict[str, str]:
@@ -177,8 +167,8 @@ def docker_context(folder: str | os.PathLike, model_path: str | os.PathLike) -> 
 
     The folder gets the ``Dockerfile``, a ``requirements.txt`` pinned to the versions running here (the
     model was pickled by this scikit-learn: the image must load it with the same version), this module with
-    the ``helpers/serving/`` package it imports, and the model. Nothing is built: run ``docker build`` where
-    Docker runs.
+    the ``helpers/serving/`` package and the ``helpers/arguments.py`` they import, and the model. Nothing is
+    built: run ``docker build`` where Docker runs.
 
     Introduced in course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb.
     """
@@ -199,12 +189,15 @@ def docker_context(folder: str | os.PathLike, model_path: str | os.PathLike) -> 
     (folder / "requirements.txt").write_text("\n".join(pins) + "\n")
     here = Path(__file__).parent
     (folder / "helpers" / "__init__.py").write_text('"""The parts of the helpers package the wine service needs."""\n')
+    for name in HELPERS_FILES:
+        shutil.copyfile(here.parent / name, folder / "helpers" / name)
     (folder / "helpers" / "serving").mkdir(exist_ok=True)
     for name in SERVICE_FILES:  # the app and the serving package's own modules, not the other services
         shutil.copyfile(here / name, folder / "helpers" / "serving" / name)
     shutil.copyfile(model_path, folder / "model" / "wine.joblib")
     return {"Dockerfile": "the recipe of the image", "requirements.txt": ", ".join(pins),
-            "helpers/": "__init__.py, serving/ (" + ", ".join(SERVICE_FILES) + ")", "model/wine.joblib": "the model"}
+            "helpers/": ", ".join(("__init__.py", *HELPERS_FILES)) + ", serving/ (" + ", ".join(SERVICE_FILES) + ")",
+            "model/wine.joblib": "the model"}
 
 
 def dockerfile_facts(text: str) -> dict:

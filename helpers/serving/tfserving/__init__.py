@@ -17,9 +17,13 @@ The package's modules:
 - ``client``: ``model_server`` (start, health-check, stop), ``ModelConfig`` and the config file parsers.
 - ``app``: the server (an ASGI app run by uvicorn as ``helpers.serving.tfserving.app:app``): routing, models,
   versions and labels, TF Serving's error bodies and status codes.
+- ``registry``: the served models, each version loaded once, and the servable a request names.
 - ``tensors``: TF Serving's JSON mapping of tensors (``instances``/``inputs``, b64, dtype ranges) to numpy.
 - ``results``: the answers (``predictions``/``outputs``, classify and regress ``results``).
 - ``reload``: the model config file re-read while serving (``--model_config_file_poll_wait_seconds``).
+
+The imports go one way: ``app`` imports ``reload``, ``registry``, ``tensors`` and ``results``; ``reload``
+imports ``registry`` and ``client``; nothing imports ``app``.
 """
 
 from helpers.serving.tfserving.client import (

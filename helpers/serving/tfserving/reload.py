@@ -22,6 +22,9 @@ import logging
 import os
 from pathlib import Path
 
+from helpers.serving.tfserving.client import ModelConfig, parse_model_config, read_model_config
+from helpers.serving.tfserving.registry import Registry, load_registry
+
 log = logging.getLogger("uvicorn.error")
 
 CONFIG_ENV = "TFSERVING_MODEL_CONFIG_FILE"
@@ -34,8 +37,6 @@ def configs_from_env() -> list:
 
     Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
     """
-    from helpers.serving.tfserving.client import ModelConfig, read_model_config
-
     config_file = os.environ.get(CONFIG_ENV)
     if config_file:
         return read_model_config(config_file)
@@ -72,7 +73,7 @@ def config_text() -> str | None:
     return Path(path).read_text() if path else None
 
 
-def reload_registry(previous, configs: list):
+def reload_registry(previous: Registry | None, configs: list) -> Registry:
     """A new registry for ``configs`` that reuses the versions ``previous`` has loaded from the same folders.
 
     Raises:
@@ -80,8 +81,6 @@ def reload_registry(previous, configs: list):
 
     Introduced in course4_deployment/C4_W3_Lab_3_Model_Versioning.ipynb.
     """
-    from helpers.serving.tfserving.app import load_registry
-
     for config in configs:
         loaded = previous.models.get(config.name, {}) if previous is not None else {}
         for version in sorted(config.version_labels.values()):
@@ -108,8 +107,6 @@ def start_polling(app, loaded_text: str | None) -> asyncio.Task | None:
 
 
 async def _poll(app, path: Path, seconds: float, last: str | None) -> None:
-    from helpers.serving.tfserving.client import parse_model_config
-
     loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(seconds)

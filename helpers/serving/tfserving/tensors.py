@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from helpers.serving.json_scan import scan_json
+
 DEFAULT_SIGNATURE = "serving_default"
 # DataType enum -> (TF Serving's DataTypeString, numpy dtype)
 DTYPES = {1: ("float", np.float32), 2: ("double", np.float64), 3: ("int32", np.int32), 4: ("uint8", np.uint8),
@@ -106,22 +108,16 @@ _PARSE_ERRORS = {"Expecting value": "Invalid value.",
 
 
 def parse_request(body: bytes, limits) -> dict:
-    """Parse a request body into a JSON object, refusing deep nesting and huge arrays before parsing.
+    """Parse a request body into a JSON object, refusing nesting deeper than ``limits.max_depth`` and more than
+    ``limits.max_values`` values before parsing (``helpers.serving.scan_json``, which skips strings' contents).
 
     Introduced in course4_deployment/C4_W1_Lab_1_Model_Serving.ipynb.
     """
     if not body.strip():
         raise invalid("JSON Parse error: The document is empty")
-    raw = np.frombuffer(body, dtype=np.uint8)
-    opens = (raw == ord("[")) | (raw == ord("{"))
-    closes = (raw == ord("]")) | (raw == ord("}"))
-    depth = int(np.cumsum(opens.astype(np.int32) - closes.astype(np.int32)).max()) if raw.size else 0
-    if depth > limits.max_depth:
-        raise invalid(f"JSON is nested {depth} levels deep; the limit is {limits.max_depth} levels (max_depth)")
-    values = int(np.count_nonzero(raw == ord(","))) + 1
-    if values > limits.max_values:
-        raise invalid(f"JSON holds about {values} values; the limit is {limits.max_values} values per request "
-                      "(max_values): send smaller batches")
+    problem = scan_json(body, limits.max_depth, limits.max_values, advice="send smaller batches")
+    if problem:
+        raise invalid(problem)
     try:
         doc = json.loads(body)
     except UnicodeDecodeError as exc:
@@ -132,16 +128,22 @@ def parse_request(body: bytes, limits) -> dict:
             message = "Missing a comma or '}' after an object member."
         raise invalid(f"JSON Parse error: {message} at offset: {exc.pos}") from None
     except RecursionError:
-        raise invalid(f"JSON is nested too deeply; the limit is {limits.max_depth} levels (max_depth)") from None
+        raise invalid(f"JSON nested deeper than the parser can read (the server's max_depth, {limits.max_depth} "
+                      "levels, is set higher than that)") from None
     if not isinstance(doc, dict):
         raise invalid(f"JSON Value: {quote(doc)} Is not object")
     return doc
 
 
 def _inside_object(doc: str, pos: int) -> bool:
-    stack = []
+    """Whether ``pos`` is inside an object rather than an array (brackets inside strings do not count)."""
+    stack, in_string, escaped = [], False, False
     for char in doc[:pos]:
-        if char in "[{":
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
             stack.append(char)
         elif char in "]}" and stack:
             stack.pop()
