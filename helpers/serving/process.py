@@ -1,6 +1,8 @@
 """Servers as real processes: start a uvicorn app on 127.0.0.1, wait until it answers, always stop it.
 
-Re-exported by ``helpers.serving``; see its docstring.
+``launch`` is the project's one way to run a child process (output to a log file, stopped by its own id):
+``serve`` here, ``helpers.workers``, ``helpers.loadtest`` and the TF Serving binary use it.
+Re-exported by ``helpers.serving`` (see its docstring), except ``launch`` and ``log_excerpt``: import them from here.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ class ServerError(RuntimeError):
 class ChildProcess:
     """What a started process offers, whatever it runs: ``running``, ``returncode`` and its ``log()``.
 
-    A base for the dataclasses that hold a ``process`` (``subprocess.Popen``) and its ``log_path``:
-    ``Server`` here, ``helpers.workers.Worker``.
+    A base for the dataclasses that hold a ``process`` (``subprocess.Popen``, from ``launch``) and its
+    ``log_path``: ``Server`` here, ``helpers.workers.Worker``.
 
     Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
     """
@@ -229,10 +231,8 @@ def serve(app: str, app_dir: str | os.PathLike = ".", *, port: int | None = None
     if not health_path.startswith("/"):
         raise ValueError(f"health_path must start with '/', got {health_path!r}")
     if port is not None and port_in_use(port):  # port_in_use checks the port
-        raise ServerError(
-                f"port {port} on {HOST} is already in use (another server, or an earlier run still alive); "
-                "stop that process, or pass port=None to take a free port"
-            )
+        raise ServerError(f"port {port} on {HOST} is already in use (another server, or an earlier run still "
+                          "alive); stop that process, or pass port=None to take a free port")
     log_path = Path(log_path) if log_path is not None else app_dir / f"{module.split('.')[-1]}.log"
     child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     attempts = 1 if port is not None else 3  # a free port can be taken between choosing and binding it
