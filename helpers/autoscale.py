@@ -39,21 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers import serving
+from helpers.arguments import number, whole
 from helpers.procstats import CpuMeter, cpu_seconds, listening_ports  # noqa: F401 (the lab uses autoscale.*)
-
-
-def _int(name: str, value: object, low: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int of at least {low}, got {value!r}")
-    return value
-
-
-def _number(name: str, value: object, positive: bool = True) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
-            or (value <= 0 if positive else value < 0):
-        raise ValueError(f"{name} must be a finite number {'above' if positive else 'of at least'} 0, got {value!r}")
-    return float(value)
-
 
 # --- the rule --------------------------------------------------------------------------------------
 
@@ -73,10 +60,10 @@ def desired_replicas(current: int, utilization: float, target: float, tolerance:
     if isinstance(current, int) and not isinstance(current, bool) and current == 0:
         raise ValueError("current replicas is 0: the HPA does not act on a Deployment scaled to zero (no pod "
                          "to measure); scale it to at least 1 (kubectl scale --replicas=1)")
-    _int("current replicas", current, 1)
-    _number("utilization", utilization, positive=False)
-    _number("target", target)
-    _number("tolerance", tolerance, positive=False)
+    whole("current replicas", current)
+    number("utilization", utilization, positive=False)
+    number("target", target)
+    number("tolerance", tolerance, positive=False)
     ratio = utilization / target
     if abs(ratio - 1.0) <= tolerance:
         return current
@@ -121,20 +108,20 @@ class HPA:
     _history: list[tuple[float, int]] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        _int("min_replicas", self.min_replicas, 1)
-        _int("max_replicas", self.max_replicas, 1)
+        whole("min_replicas", self.min_replicas)
+        whole("max_replicas", self.max_replicas)
         if self.min_replicas > self.max_replicas:
             raise ValueError(f"min_replicas ({self.min_replicas}) is above max_replicas ({self.max_replicas}); "
                              "maxReplicas must be at least minReplicas")
-        _number("target_utilization", self.target_utilization)
-        _number("tolerance", self.tolerance, positive=False)
-        _number("scale_down_window", self.scale_down_window, positive=False)
+        number("target_utilization", self.target_utilization)
+        number("tolerance", self.tolerance, positive=False)
+        number("scale_down_window", self.scale_down_window, positive=False)
         if self.scale_up_pods is not None:
-            _int("scale_up_pods", self.scale_up_pods, 1)
+            whole("scale_up_pods", self.scale_up_pods)
 
     def recommend(self, now: float, current: int, utilization: float) -> Decision:
         """The replica count for ``current`` replicas at ``utilization`` percent, at time ``now`` (seconds)."""
-        _number("now", now, positive=False)
+        number("now", now, positive=False)
         raw = desired_replicas(current, utilization, self.target_utilization, self.tolerance)
         self._history = [(t, r) for t, r in self._history if now - t < self.scale_down_window]
         self._history.append((now, raw))
@@ -203,13 +190,20 @@ def serve_proxy(log_path: str | os.PathLike | None = None, timeout: float = 30.0
 
 @dataclass
 class Replica:
-    """One running replica: its name, its server and when it was asked for and became ready."""
+    """One running replica: its name, its server and when it was asked for and became ready.
+
+    ``stop()`` closes its stack: out of the proxy's backends first, then its server stopped by its pid
+    (``serving.serve``'s exit); a second ``stop()`` does nothing.
+    """
 
     name: str
     server: serving.Server = field(repr=False)
     requested_at: float
     ready_at: float
-    _context: contextlib.AbstractContextManager = field(repr=False)
+    stack: contextlib.ExitStack = field(repr=False)
+
+    def stop(self) -> None:
+        self.stack.close()
 
     @property
     def pid(self) -> int:
@@ -225,8 +219,9 @@ class LocalDeployment:
 
     ``scale(n)`` returns at once: new replicas start in background threads (through
     ``helpers.serving.serve``) and join the proxy's backends once healthy, as a pod joins its Service once
-    ready; surplus replicas leave the proxy first, then are stopped by their process id. Leaving the
-    ``with`` block stops every replica, started or starting.
+    ready; surplus replicas leave the proxy first, then are stopped by their process id. Every replica is
+    entered into the deployment's ``ExitStack``: leaving the ``with`` block, normally or through an exception,
+    waits for the replicas still starting (each stops itself), then stops the others in reverse order.
 
     Introduced in course4_deployment/C4_W2_Lab_3_Autoscaling.ipynb.
     """
@@ -236,7 +231,7 @@ class LocalDeployment:
                  startup_timeout: float = 60.0) -> None:
         self.app, self.app_dir, self.log_dir = app, app_dir, Path(log_dir)
         self.proxy, self.env, self.name = proxy, env, name
-        self.startup_timeout = _number("startup_timeout", startup_timeout)
+        self.startup_timeout = number("startup_timeout", startup_timeout)
         self.replicas = 0                     # what was asked for (spec.replicas)
         self.ready: list[Replica] = []        # running and healthy
         self.errors: list[str] = []           # replicas that failed to start or exited while ready
@@ -249,6 +244,7 @@ class LocalDeployment:
         self._lock = threading.Lock()
         self._publish_lock = threading.Lock()
         self._closing = False
+        self._stack = contextlib.ExitStack()  # every replica that became ready, in order
 
     def __enter__(self) -> LocalDeployment:
         return self
@@ -263,8 +259,8 @@ class LocalDeployment:
 
     def wait_ready(self, replicas: int, timeout: float = 60.0) -> None:
         """Block until ``replicas`` replicas are ready and in the proxy; ``TimeoutError`` (with errors) otherwise."""
-        _int("replicas", replicas, 1)
-        deadline = time.monotonic() + _number("timeout", timeout)
+        whole("replicas", replicas)
+        deadline = time.monotonic() + number("timeout", timeout)
         known = len(self.errors)  # errors from before this wait were reported already
         while len(self.ready) < replicas or len(self.published) < replicas:
             if len(self.errors) > known or time.monotonic() > deadline:
@@ -277,28 +273,25 @@ class LocalDeployment:
 
         A ready replica whose process has exited is first recorded in ``errors`` and dropped, so it is
         replaced, as Kubernetes replaces a crashed pod."""
-        _int("replicas", replicas, 1)
+        whole("replicas", replicas)
         if self._closing:
             raise RuntimeError("the deployment is closed; create a new one")
         with self._lock:
             exited = [r for r in self.ready if not r.server.running]
             for replica in exited:  # a crashed pod: recorded, and replaced below, as a ReplicaSet would
                 self.errors.append(f"{replica.name}: exited with code {replica.server.process.poll()} while serving")
-            self.ready = [r for r in self.ready if r not in exited]
+            alive = [r for r in self.ready if r not in exited]
             self.replicas = replicas
-            missing = replicas - len(self.ready) - self._starting
-            surplus = self.ready[replicas:] if missing < 0 else []
-            self.ready = self.ready[:replicas] if missing < 0 else self.ready
+            missing = replicas - len(alive) - self._starting
+            leaving, self.ready = exited + alive[replicas:], alive[:replicas]
             for _ in range(max(0, missing)):
                 self.started += 1
                 self._starting += 1
                 thread = threading.Thread(target=self._start, args=(f"{self.name}-{self.started}",), daemon=True)
                 self._threads.append(thread)
                 thread.start()
-        if surplus or exited:
-            self._publish()  # out of the proxy first, so no new request reaches them
-        for replica in surplus + exited:
-            self._stop(replica)
+        for replica in leaving:
+            replica.stop()  # out of the proxy first, so no new request reaches it; then stopped
 
     def _publish(self) -> None:
         with self._publish_lock:  # one update at a time, each with the latest list of ready replicas
@@ -308,18 +301,27 @@ class LocalDeployment:
                 self.proxy.set_backends(ports)
             self.published = ports
 
+    def _withdraw(self, replica: Replica) -> None:
+        with self._lock:
+            self.ready = [r for r in self.ready if r is not replica]
+        if self.proxy is None or self.proxy.server.running:
+            with contextlib.suppress(OSError):  # a proxy that cannot be reached sends it nothing either
+                self._publish()
+
     def _start(self, name: str) -> None:
         requested = time.monotonic()
-        context = serving.serve(self.app, app_dir=self.app_dir, env=self.env, timeout=self.startup_timeout,
-                                log_path=self.log_dir / f"{name}.log")
+        stack = contextlib.ExitStack()
         try:
-            server = context.__enter__()
+            server = stack.enter_context(serving.serve(self.app, app_dir=self.app_dir, env=self.env,
+                                                       timeout=self.startup_timeout,
+                                                       log_path=self.log_dir / f"{name}.log"))
         except Exception as exc:  # recorded in self.errors: wait_ready and the notebook show it
             with self._lock:
                 self._starting -= 1
                 self.errors.append(f"{name}: {exc}")
             return
-        replica = Replica(name, server, requested, time.monotonic(), context)
+        replica = Replica(name, server, requested, time.monotonic(), stack)
+        stack.callback(self._withdraw, replica)  # on the way out: leave the proxy first, then stop
         with self._lock:
             self.all_pids.append(replica.pid)
             self.startup_seconds.append(replica.ready_at - replica.requested_at)
@@ -327,26 +329,17 @@ class LocalDeployment:
             keep = not self._closing and len(self.ready) < self.replicas
             if keep:
                 self.ready.append(replica)
+                self._stack.enter_context(stack)
         if keep:
             self._publish()
         else:
-            self._stop(replica)
-
-    @staticmethod
-    def _stop(replica: Replica) -> None:
-        replica._context.__exit__(None, None, None)  # serving.serve's exit: SIGTERM, then SIGKILL, by pid
+            replica.stop()
 
     def close(self) -> None:
-        """Stop every replica (waiting for those still starting) and forget them."""
-        self._closing = True
+        """Stop every replica: wait for those still starting (each then stops itself), then close the stack."""
         with self._lock:
+            self._closing = True
             threads, self._threads = self._threads, []
         for thread in threads:
             thread.join(self.startup_timeout + 15)
-        with self._lock:
-            replicas, self.ready = self.ready, []
-        if replicas and self.proxy is not None and self.proxy.server.running:
-            with contextlib.suppress(OSError):
-                self.proxy.set_backends([])
-        for replica in replicas:
-            self._stop(replica)
+        self._stack.close()

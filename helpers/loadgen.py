@@ -13,22 +13,11 @@ Introduced in course4_deployment/C4_W2_Lab_3_Autoscaling.ipynb.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from urllib.parse import urlsplit
 
-
-def _int(name: str, value: object, low: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int of at least {low}, got {value!r}")
-    return value
-
-
-def _number(name: str, value: object) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number above 0, got {value!r}")
-    return float(value)
+from helpers.arguments import number, whole
 
 
 class LoadGenerator:
@@ -54,17 +43,15 @@ class LoadGenerator:
         for phase in schedule:
             if not (isinstance(phase, (tuple, list)) and len(phase) == 2):
                 raise ValueError(f"each phase must be (seconds, clients), got {phase!r}")
-            _number("a phase's seconds", phase[0])
+            number("a phase's seconds", phase[0])
             if paced:
                 if phase[1] != 0:
-                    _number("a phase's requests per second", phase[1])
+                    number("a phase's requests per second", phase[1])
                 if phase[1] > max_rate:
                     raise ValueError(f"a phase asks for {phase[1]} requests/s, over max_rate={max_rate:g}")
             else:
-                _int("a phase's clients", phase[1], 0)
-                if phase[1] > max_clients:
-                    raise ValueError(f"a phase asks for {phase[1]} clients, over max_clients={max_clients}")
-        _int("threads", threads, 1)
+                whole("a phase's clients", phase[1], 0, max_clients, "the generator's max_clients")
+        whole("threads", threads)
         self.url, self.payload, self.schedule, self.timeout = url, payload, schedule, timeout
         self.paced, self.threads, self.skipped = paced, threads, 0
         self.duration = float(sum(s for s, _ in schedule))

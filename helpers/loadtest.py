@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from helpers.serving import log_tail
+from helpers.arguments import number, whole
+from helpers.serving.process import launch, log_excerpt
 
 MAX_USERS = 200        # simulated users in one run: a load test here stays small
 MAX_SECONDS = 600      # seconds of one run
@@ -72,14 +73,6 @@ def check_host(host: str) -> str:
     return f"{parts.scheme}://127.0.0.1:{port}"
 
 
-def _check_number(name: str, value: object, high: float, integer: bool) -> None:
-    kinds = (int,) if integer else (int, float)
-    if not isinstance(value, kinds) or isinstance(value, bool):
-        raise TypeError(f"{name} must be {'an int' if integer else 'a number'}, got {type(value).__name__}")
-    if not 0 < value <= high:
-        raise ValueError(f"{name} must be above 0 and at most {high:g}, got {value!r}")
-
-
 def locust_command(locustfile: str | os.PathLike, host: str, users: int, spawn_rate: float, run_time: int,
                    stats_prefix: str | os.PathLike, history: bool = False) -> list[str]:
     """The ``python -m locust`` command line of a bounded headless run (arguments checked).
@@ -90,9 +83,10 @@ def locust_command(locustfile: str | os.PathLike, host: str, users: int, spawn_r
     Introduced in course4_deployment/C4_W2_Lab_2_Load_Testing.ipynb.
     """
     host = check_host(host)
-    _check_number("users", users, MAX_USERS, integer=True)
-    _check_number("spawn_rate", spawn_rate, MAX_USERS, integer=False)
-    _check_number("run_time", run_time, MAX_SECONDS, integer=True)
+    whole("users", users, 1, MAX_USERS)
+    if number("spawn_rate", spawn_rate) > MAX_USERS:
+        raise ValueError(f"spawn_rate must be a finite number above 0 and at most {MAX_USERS}, got {spawn_rate!r}")
+    whole("run_time", run_time, 1, MAX_SECONDS)
     locustfile = Path(locustfile)
     if not locustfile.is_file():
         raise FileNotFoundError(f"no locustfile at {str(locustfile)!r}; write one (an HttpUser class) first")
@@ -123,7 +117,7 @@ def run_locust(locustfile: str | os.PathLike, host: str, *, users: int, spawn_ra
 
     Raises:
         TypeError, ValueError, FileNotFoundError: bad arguments, before anything starts.
-        LoadTestError: Locust crashed, overran ``run_time`` by ``STARTUP_SECONDS`` (it is then killed by
+        LoadTestError: Locust crashed, overran ``run_time`` by ``STARTUP_SECONDS`` (it is then stopped by
             its process id) or wrote no statistics; the message ends with its log.
 
     Introduced in course4_deployment/C4_W2_Lab_2_Load_Testing.ipynb.
@@ -136,25 +130,18 @@ def run_locust(locustfile: str | os.PathLike, host: str, *, users: int, spawn_ra
     log_path = Path(log_path) if log_path is not None else stats_prefix.with_name(stats_prefix.name + ".log")
     # nothing in the environment may widen the run (LOCUST_USERS, LOCUST_HOST ...)
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")} | (env or {})
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env=child_env)
-    try:
-        process.wait(timeout=run_time + STARTUP_SECONDS)
-    except subprocess.TimeoutExpired:
-        raise LoadTestError(f"Locust overran {run_time} s by more than {STARTUP_SECONDS} s and was stopped"
-                            f"\n--- {log_path.name} ---\n{log_tail(log_path, 15)}") from None
-    finally:
-        if process.poll() is None:  # stopped by its own id, never by name
-            process.kill()
-            process.wait()
+    with launch(command, log_path, env=child_env) as process:  # stopped by its own id, never by name
+        try:
+            process.wait(timeout=run_time + STARTUP_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise LoadTestError(f"Locust overran {run_time} s by more than {STARTUP_SECONDS} s and was stopped"
+                                f"{log_excerpt(log_path)}") from None
     if process.returncode not in (0, 1):  # 1: the run had failed requests, which the stats show
-        raise LoadTestError(f"Locust exited with code {process.returncode}"
-                            f"\n--- {log_path.name} ---\n{log_tail(log_path, 15)}")
+        raise LoadTestError(f"Locust exited with code {process.returncode}{log_excerpt(log_path)}")
     try:
         return read_stats(stats_prefix)
     except FileNotFoundError:
-        raise LoadTestError(f"Locust wrote no statistics\n--- {log_path.name} ---\n{log_tail(log_path, 15)}") from None
+        raise LoadTestError(f"Locust wrote no statistics{log_excerpt(log_path)}") from None
 
 
 def read_stats(stats_prefix: str | os.PathLike) -> pd.DataFrame:

@@ -14,9 +14,7 @@ out on, an interrupted cell), stops every worker by its own process id (SIGTERM,
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import functools
 import json
 import os
 import random
@@ -28,7 +26,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.serving import HOST, ChildProcess, free_port, port_in_use, stop
+from helpers.arguments import number, whole
+from helpers.serving.process import HOST, ChildProcess, free_port, launch, port_in_use
 
 __all__ = ["WorkerError", "Worker", "cluster_spec", "tf_config", "start_workers", "wait", "wait_listening",
            "clean_log"]
@@ -62,11 +61,6 @@ class Worker(ChildProcess):
     process: subprocess.Popen = field(repr=False)
 
 
-def _check_count(n_workers: object) -> None:
-    if not isinstance(n_workers, int) or isinstance(n_workers, bool) or not 1 <= n_workers <= 16:
-        raise ValueError(f"n_workers must be an int from 1 to 16 (processes on this machine), got {n_workers!r}")
-
-
 def cluster_spec(n_workers: int, host: str = HOST) -> dict[str, list[str]]:
     """A cluster of ``n_workers`` workers on ``host``, each on its own free port: ``{"worker": ["host:port", ...]}``.
 
@@ -75,7 +69,7 @@ def cluster_spec(n_workers: int, host: str = HOST) -> dict[str, list[str]]:
 
     Introduced in course3_modeling/C3_W3_Lab_1_Distributed_Training.ipynb.
     """
-    _check_count(n_workers)
+    whole("n_workers", n_workers, 1, 16, "processes on this machine")
     ports: list[int] = []
     while len(ports) < n_workers:
         port = _listening_port(host)
@@ -111,8 +105,7 @@ def tf_config(cluster: Mapping[str, list[str]], index: int, task_type: str = "wo
         raise ValueError(f"cluster must map {task_type!r} to a list of 'host:port' addresses "
                          f"(see cluster_spec), got {cluster!r}")
     tasks = cluster[task_type]
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(tasks):
-        raise ValueError(f"index must be an int from 0 to {len(tasks) - 1} (one per {task_type}), got {index!r}")
+    whole("index", index, 0, len(tasks) - 1, f"one per {task_type}")
     return json.dumps({"cluster": dict(cluster), "task": {"type": task_type, "index": index}})
 
 
@@ -143,17 +136,15 @@ def start_workers(script: str | os.PathLike, n_workers: int = 2, *, env: Mapping
 
     Introduced in course3_modeling/C3_W3_Lab_1_Distributed_Training.ipynb.
     """
-    _check_count(n_workers)
+    whole("n_workers", n_workers, 1, 16, "processes on this machine")
     script = Path(script)
     if not script.is_file():
         raise FileNotFoundError(f"the worker script {script.name!r} does not exist; write it first "
                                 "(e.g. with %%writefile) and pass its path")
-    if not isinstance(stop_timeout, (int, float)) or isinstance(stop_timeout, bool) or stop_timeout <= 0:
-        raise ValueError(f"stop_timeout must be a positive number of seconds, got {stop_timeout!r}")
+    number("stop_timeout", stop_timeout)
     if env is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in dict(env).items()):
         raise ValueError("env must map variable names to string values, e.g. {'TF_USE_LEGACY_KERAS': '1'}")
     log_dir = Path(log_dir) if log_dir is not None else script.parent
-    log_dir.mkdir(parents=True, exist_ok=True)
     if cluster is None:
         cluster = cluster_spec(n_workers)
     elif not isinstance(cluster, Mapping) or len(cluster.get("worker") or []) != n_workers:
@@ -163,24 +154,15 @@ def start_workers(script: str | os.PathLike, n_workers: int = 2, *, env: Mapping
     if not indices or not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n_workers
                               for i in indices) or len(set(indices)) != len(indices):
         raise ValueError(f"only must list distinct task indices from 0 to {n_workers - 1}, got {only!r}")
-    team: list[Worker] = []
-    stoppers = []
-    try:
+    with contextlib.ExitStack() as stack:  # leaving it stops every worker started, by its own id
+        team: list[Worker] = []
         for index in indices:
-            address = cluster["worker"][index]
             child_env = {**os.environ, **QUIET_ENV, **(env or {}), "TF_CONFIG": tf_config(cluster, index)}
             log_path = log_dir / f"worker-{index}.log"
-            with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
-                process = subprocess.Popen([sys.executable, script.name], cwd=script.parent, env=child_env,
-                                           stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-            team.append(Worker(index, address, log_path, process))
-            stoppers.append(functools.partial(stop, process, stop_timeout))
-            atexit.register(stoppers[-1])  # should the interpreter exit without leaving the block
+            process = stack.enter_context(launch([sys.executable, script.name], log_path, env=child_env,
+                                                 cwd=script.parent, stop_timeout=stop_timeout))
+            team.append(Worker(index, cluster["worker"][index], log_path, process))
         yield team
-    finally:
-        for worker, stopper in zip(team, stoppers):
-            stop(worker.process, stop_timeout)
-            atexit.unregister(stopper)
 
 
 def wait(team: list[Worker], timeout: float, interval: float = 0.2) -> list[int]:
@@ -197,8 +179,7 @@ def wait(team: list[Worker], timeout: float, interval: float = 0.2) -> list[int]
     """
     if not isinstance(team, list) or not team or not all(isinstance(w, Worker) for w in team):
         raise ValueError("team must be the non-empty list of Worker that start_workers(...) yields")
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    number("timeout", timeout)
     deadline = time.monotonic() + timeout
     while True:
         failed = [w for w in team if w.returncode not in (None, 0)]
@@ -229,8 +210,7 @@ def wait_listening(worker: Worker, timeout: float, interval: float = 0.1) -> flo
     """
     if not isinstance(worker, Worker):
         raise ValueError("worker must be one Worker of the list that start_workers(...) yields")
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    number("timeout", timeout)
     host, port = worker.address.rsplit(":", 1)
     start = time.monotonic()
     while not port_in_use(int(port), host):

@@ -229,6 +229,18 @@ def test_deployment_reports_and_replaces_a_replica_that_exits(tmp_path, no_lefto
         assert [r.name for r in deployment.ready] == ["echo-2"] and deployment.started == 2
 
 
+def test_leaving_by_an_exception_stops_ready_and_starting_replicas(tmp_path, no_leftovers):
+    (tmp_path / "echo_app.py").write_text(textwrap.dedent(ECHO_APP))
+    with pytest.raises(KeyError, match="a failing cell"):
+        with autoscale.LocalDeployment("echo_app:app", tmp_path, log_dir=tmp_path / "logs") as deployment:
+            deployment.scale(1)
+            deployment.wait_ready(1, timeout=60)
+            deployment.scale(3)  # two more replicas still starting when the cell fails
+            raise KeyError("a failing cell")
+    assert deployment.ready == [] and deployment.started == 3
+    assert autoscale.listening_ports(deployment.all_pids) == []
+
+
 # --- the load ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("url", "schedule", "message"), [
@@ -237,8 +249,8 @@ def test_deployment_reports_and_replaces_a_replica_that_exits(tmp_path, no_lefto
     ("http://127.0.0.1:8000/", [], "non-empty list"),
     ("http://127.0.0.1:8000/", [(1,)], r"\(seconds, clients\)"),
     ("http://127.0.0.1:8000/", [(0, 1)], "seconds must be a finite number above 0"),
-    ("http://127.0.0.1:8000/", [(1, -1)], "clients must be an int of at least 0"),
-    ("http://127.0.0.1:8000/", [(1, 100)], "over max_clients=32"),
+    ("http://127.0.0.1:8000/", [(1, -1)], "clients must be an int from 0 to 32"),
+    ("http://127.0.0.1:8000/", [(1, 100)], r"from 0 to 32 \(the generator's max_clients\), got 100"),
 ])
 def test_load_generator_refuses_bad_settings(url, schedule, message):
     with pytest.raises(ValueError, match=message):

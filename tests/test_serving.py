@@ -67,7 +67,7 @@ def test_port_in_use_detects_a_listening_socket():
 
 @pytest.mark.parametrize("port", [0, -1, 70000, "8000", 8000.0, True])
 def test_port_in_use_rejects_bad_ports(port):
-    with pytest.raises(ValueError, match="port must be an int"):
+    with pytest.raises(ValueError, match=r"port must be an int from 1 to 65535 \(or None for a free port\), got"):
         serving.port_in_use(port)
 
 
@@ -182,9 +182,9 @@ def test_serve_rejects_a_missing_folder(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"timeout": 0}, "timeout must be a positive number"),
-    ({"timeout": "10"}, "timeout must be a positive number"),
-    ({"port": 99999}, "port must be an int"),
+    ({"timeout": 0}, "timeout must be a finite number above 0, got 0"),
+    ({"timeout": "10"}, "timeout must be a finite number above 0, got '10'"),
+    ({"port": 99999}, "port must be an int from 1 to 65535 .*, got 99999"),
     ({"health_path": "health"}, "health_path must start with '/'"),
 ])
 def test_serve_rejects_bad_arguments(tmp_path, kwargs, match):
@@ -209,6 +209,25 @@ def test_stop_kills_a_process_that_ignores_sigterm(no_leftovers):
     assert serving.stop(process, timeout=0.5) == -9
     process.stdout.close()
     assert serving.stop(process) == -9  # stopping twice is harmless
+
+
+def test_launch_logs_its_output_and_always_stops_the_process(tmp_path, no_leftovers):
+    import os
+    import time
+
+    code = ("import os, sys, time; print(os.getcwd(), os.environ['MARK'], repr(sys.stdin.read()), flush=True); "
+            "print('to stderr', file=sys.stderr, flush=True); time.sleep(60)")
+    log = tmp_path / "logs" / "child.log"
+    with pytest.raises(KeyError, match="a failing cell"):
+        with serving.process.launch([sys.executable, "-c", code], log, env={**os.environ, "MARK": "here"},
+                                    cwd=tmp_path, stop_timeout=5) as process:
+            while "to stderr" not in serving.log_tail(log):
+                assert process.poll() is None, serving.log_tail(log)
+                time.sleep(0.05)
+            raise KeyError("a failing cell")
+    assert process.returncode == -15  # SIGTERM, by its own id
+    assert serving.log_tail(log) == f"{tmp_path} here ''\nto stderr"  # stdin is /dev/null
+    assert serving.process.log_excerpt(log, 1) == "\n--- last lines of child.log ---\nto stderr"
 
 
 def test_log_tail(tmp_path):

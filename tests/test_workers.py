@@ -144,16 +144,17 @@ def test_cluster_spec_and_tf_config():
 
 @pytest.mark.parametrize("bad", [0, -1, 17, 1.5, True, "2"])
 def test_bad_worker_count(bad, script):
-    with pytest.raises(ValueError, match="n_workers must be an int from 1 to 16"):
+    message = rf"n_workers must be an int from 1 to 16 \(processes on this machine\), got {bad!r}"
+    with pytest.raises(ValueError, match=message):
         workers.cluster_spec(bad)
-    with pytest.raises(ValueError, match="n_workers must be an int from 1 to 16"):
+    with pytest.raises(ValueError, match=message):
         with workers.start_workers(script, n_workers=bad):
             pass
 
 
 @pytest.mark.parametrize("cluster, index, message", [
-    ({"worker": ["127.0.0.1:1"]}, 1, "index must be an int from 0 to 0"),
-    ({"worker": ["127.0.0.1:1"]}, True, "index must be an int"),
+    ({"worker": ["127.0.0.1:1"]}, 1, r"index must be an int from 0 to 0 \(one per worker\), got 1"),
+    ({"worker": ["127.0.0.1:1"]}, True, "index must be an int from 0 to 0 .*, got True"),
     ({}, 0, "cluster must map 'worker'"),
     ("127.0.0.1:1", 0, "cluster must map 'worker'"),
 ])
@@ -169,7 +170,7 @@ def test_missing_script(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"stop_timeout": 0}, "stop_timeout must be a positive number"),
+    ({"stop_timeout": 0}, "stop_timeout must be a finite number above 0, got 0"),
     ({"env": {"TF_USE_LEGACY_KERAS": 1}}, "env must map variable names to string values"),
     ({"cluster": {"worker": ["127.0.0.1:1"]}}, "cluster must list n_workers=2 'worker' addresses"),
 ])
@@ -182,7 +183,7 @@ def test_bad_start_arguments(script, kwargs, message, no_leftovers):
 def test_bad_wait_arguments():
     with pytest.raises(ValueError, match="team must be the non-empty list of Worker"):
         workers.wait([], timeout=1)
-    with pytest.raises(ValueError, match="timeout must be a positive number"):
+    with pytest.raises(ValueError, match="timeout must be a finite number above 0, got 0"):
         workers.wait([workers.Worker(0, "127.0.0.1:1", Path("x.log"), None)], timeout=0)
 
 

@@ -1,6 +1,8 @@
 """Servers as real processes: start a uvicorn app on 127.0.0.1, wait until it answers, always stop it.
 
-Re-exported by ``helpers.serving``; see its docstring.
+``launch`` is the project's one way to run a child process (output to a log file, stopped by its own id):
+``serve`` here, ``helpers.workers``, ``helpers.loadtest`` and the TF Serving binary use it.
+Re-exported by ``helpers.serving`` (see its docstring), except ``launch`` and ``log_excerpt``: import them from here.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from helpers.arguments import number, whole
 
 HOST = "127.0.0.1"
 # every request the helpers make to a local server goes through this: never via an HTTP(S)_PROXY
@@ -38,8 +42,8 @@ class ServerError(RuntimeError):
 class ChildProcess:
     """What a started process offers, whatever it runs: ``running``, ``returncode`` and its ``log()``.
 
-    A base for the dataclasses that hold a ``process`` (``subprocess.Popen``) and its ``log_path``:
-    ``Server`` here, ``helpers.workers.Worker``.
+    A base for the dataclasses that hold a ``process`` (``subprocess.Popen``, from ``launch``) and its
+    ``log_path``: ``Server`` here, ``helpers.workers.Worker``.
 
     Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
     """
@@ -102,7 +106,7 @@ def port_in_use(port: int, host: str = HOST) -> bool:
 
     Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
     """
-    _check_port(port)
+    whole("port", port, 1, 65535, "or None for a free port")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # as servers do (uvicorn too): a port whose last server just stopped (connections in TIME_WAIT) is free
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -113,11 +117,6 @@ def port_in_use(port: int, host: str = HOST) -> bool:
                 return True
             raise
     return False
-
-
-def _check_port(port: object) -> None:
-    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-        raise ValueError(f"port must be an int from 1 to 65535 (or None for a free port), got {port!r}")
 
 
 def wait_until_healthy(url: str, timeout: float, process: subprocess.Popen | None = None,
@@ -164,6 +163,40 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> int:
 
 
 @contextlib.contextmanager
+def launch(command: list[str], log_path: str | os.PathLike, *, env: Mapping[str, str] | None = None,
+           cwd: str | os.PathLike | None = None, stop_timeout: float = 10.0) -> Iterator[subprocess.Popen]:
+    """Run ``command`` as a child process for the duration of a ``with`` block, and always stop it.
+
+    Its stdout and stderr go to ``log_path`` (overwritten; its folder is created), its stdin is /dev/null.
+    Leaving the block, normally or through an exception, stops it by its own id (``stop``: SIGTERM, then
+    SIGKILL after ``stop_timeout`` seconds); so does the interpreter's exit, should the block never end.
+    The one launcher of the project: servers (``serve``), training workers, Locust, TF Serving.
+
+    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
+    """
+    log_path = Path(log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   cwd=cwd, env=env)
+    stopper = functools.partial(stop, process, stop_timeout)
+    atexit.register(stopper)
+    try:
+        yield process
+    finally:
+        stopper()
+        atexit.unregister(stopper)
+
+
+def log_excerpt(log_path: str | os.PathLike, lines: int = 15) -> str:
+    """What an error message about a child process ends with: a header naming its log, then the log's last lines.
+
+    Introduced in course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb.
+    """
+    return f"\n--- last lines of {Path(log_path).name} ---\n{log_tail(log_path, lines)}"
+
+
+@contextlib.contextmanager
 def serve(app: str, app_dir: str | os.PathLike = ".", *, port: int | None = None,
           health_path: str = "/", timeout: float = 30.0, log_path: str | os.PathLike | None = None,
           env: dict[str, str] | None = None) -> Iterator[Server]:
@@ -194,54 +227,30 @@ def serve(app: str, app_dir: str | os.PathLike = ".", *, port: int | None = None
     app_dir = Path(app_dir)
     if not app_dir.is_dir():
         raise FileNotFoundError(f"app_dir {str(app_dir)!r} is not a folder; it must hold {module}.py")
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    number("timeout", timeout)
     if not health_path.startswith("/"):
         raise ValueError(f"health_path must start with '/', got {health_path!r}")
-    if port is not None:
-        _check_port(port)
-        if port_in_use(port):
-            raise ServerError(
-                f"port {port} on {HOST} is already in use (another server, or an earlier run still alive); "
-                "stop that process, or pass port=None to take a free port"
-            )
+    if port is not None and port_in_use(port):  # port_in_use checks the port
+        raise ServerError(f"port {port} on {HOST} is already in use (another server, or an earlier run still "
+                          "alive); stop that process, or pass port=None to take a free port")
     log_path = Path(log_path) if log_path is not None else app_dir / f"{module.split('.')[-1]}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-
+    child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     attempts = 1 if port is not None else 3  # a free port can be taken between choosing and binding it
     for attempt in range(attempts):
         chosen = port if port is not None else free_port()
-        process = _start(app, app_dir, chosen, log_path, env)
-        server = Server(f"http://{HOST}:{chosen}", chosen, log_path, process)
-        stopper = functools.partial(stop, process)
-        atexit.register(stopper)  # should the interpreter exit without leaving the block
-        try:
+        command = [sys.executable, "-m", "uvicorn", app, "--app-dir", str(app_dir), "--host", HOST,
+                   "--port", str(chosen), "--log-level", "info"]
+        with launch(command, log_path, env=child_env) as process:
+            server = Server(f"http://{HOST}:{chosen}", chosen, log_path, process)
             try:
                 wait_until_healthy(server.url + health_path, timeout, process)
             except ServerError as exc:
-                stop(process)
-                tail = log_tail(log_path, 15)
-                if port is None and attempt + 1 < attempts and "address already in use" in tail.lower():
+                stop(process)  # its log is then complete
+                if "address already in use" not in log_tail(log_path, 15).lower():
+                    raise ServerError(f"{exc}{log_excerpt(log_path)}") from None
+                if attempt + 1 < attempts:
                     continue
-                if "address already in use" in tail.lower():
-                    raise ServerError(
-                        f"port {chosen} on {HOST} is already in use; stop that process, or pass port=None"
-                        f"\n--- last lines of {log_path.name} ---\n{tail}"
-                    ) from None
-                raise ServerError(f"{exc}\n--- last lines of {log_path.name} ---\n{tail}") from None
+                raise ServerError(f"port {chosen} on {HOST} is already in use; stop that process, or pass "
+                                  f"port=None{log_excerpt(log_path)}") from None
             yield server
             return
-        finally:
-            stop(process)
-            atexit.unregister(stopper)
-
-
-def _start(app: str, app_dir: Path, port: int, log_path: Path, env: dict[str, str] | None) -> subprocess.Popen:
-    command = [
-        sys.executable, "-m", "uvicorn", app,
-        "--app-dir", str(app_dir), "--host", HOST, "--port", str(port), "--log-level", "info",
-    ]
-    child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=child_env)

@@ -5,13 +5,10 @@ Re-exported by ``helpers.serving.tfserving``; see its docstring. Nothing here im
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import functools
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -330,20 +327,11 @@ def _binary_server(binary: str, args: dict[str, str], port: int | None, timeout:
         raise serving.ServerError(f"port {port} on {serving.HOST} is already in use; pass port=None")
     command = [binary, f"--port={serving.free_port()}", f"--rest_api_port={rest_port}",
                *(f"--{key}={value}" for key, value in args.items())]
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    stopper = functools.partial(serving.stop, process)
-    atexit.register(stopper)
-    try:
+    with serving.process.launch(command, log_path) as process:
         server = ModelServer(f"http://{serving.HOST}:{rest_port}", rest_port, log_path, process,
                              engine="tensorflow_model_server")
         try:
             serving.wait_until_healthy(server.url + health, timeout, process)
         except serving.ServerError as exc:
-            raise serving.ServerError(f"{exc}\n--- last lines of {log_path.name} ---\n"
-                                      f"{serving.log_tail(log_path, 15)}") from None
+            raise serving.ServerError(f"{exc}{serving.process.log_excerpt(log_path)}") from None
         yield server
-    finally:
-        serving.stop(process)
-        atexit.unregister(stopper)
