@@ -46,6 +46,8 @@ from helpers.serving.process import (
     Server,
     ServerError,
     free_port,
+    launch,
+    log_excerpt,
     log_tail,
     port_in_use,
     serve,
@@ -55,5 +57,5 @@ from helpers.serving.process import (
 
 __all__ = ["HOST", "LOCAL_OPENER", "BodyLimitMiddleware", "ChildProcess", "ImageTooLarge", "ImageUnreadable",
            "JSONGuardMiddleware", "RequestRejected", "Server", "ServerError", "check_image_pixels", "detail_body",
-           "free_port", "log_tail", "non_finite_json", "port_in_use", "scan_json", "serve", "stop",
-           "wait_until_healthy"]
+           "free_port", "launch", "log_excerpt", "log_tail", "non_finite_json", "port_in_use", "scan_json", "serve",
+           "stop", "wait_until_healthy"]
