@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from helpers.arguments import whole
+
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
@@ -242,8 +244,7 @@ def plot_value_range(samples: Mapping[str, Sequence[float]], low: float, high: f
                         f"got {type(samples).__name__ if not isinstance(samples, Mapping) else 'an empty dict'}")
     if not low < high:
         raise ValueError(f"the valid range needs low < high, got low={low!r}, high={high!r}")
-    if not isinstance(bins, int) or bins < 1:
-        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    whole("bins", bins)
     values = {}
     for name, v in samples.items():
         series = pd.to_numeric(pd.Series(v), errors="coerce").dropna()

@@ -166,8 +166,10 @@ def test_hash_split_rejects_empty_input_and_empty_splits():
         pipeline.hash_split(FRAME.head(0), {"train": 2, "eval": 1})
     with pytest.raises(ValueError, match="split '.*' got no rows out of 1; use more rows"):
         pipeline.hash_split(FRAME.head(1), {"train": 1, "eval": 1})
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match=r"buckets\['train'\] must be an int of at least 1, got 0"):
         pipeline.hash_split(FRAME, {"train": 0})
+    with pytest.raises(ValueError, match="buckets must map each split name"):
+        pipeline.hash_split(FRAME, {})
     with pytest.raises(TypeError, match="needs a pandas DataFrame, got list"):
         pipeline.hash_split([1, 2], {"train": 1})
 
