@@ -10,7 +10,7 @@ protos, and importing this module imports neither TFDV nor Beam.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from helpers.arguments import whole
 
@@ -31,6 +31,18 @@ def _datasets(stats, what: str):
     if not stats.datasets:
         raise ValueError(f"{what} got statistics with no dataset in them; were they generated from empty data?")
     return stats.datasets
+
+
+def proto_field(value: object, field: str, name: str, what: str) -> Any:
+    """``value.<field>``: the repeated field a table is read from, or ``TypeError`` when ``value`` is not
+    the proto that has it (``name`` must be ``what``, got its type).
+
+    Introduced in course3_modeling/C3_W4_Lab_1_Model_Analysis.ipynb (shared by the tables read from TFMA's
+    validation result and from TFDV's drift and skew measurements).
+    """
+    if not hasattr(value, field):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return getattr(value, field)
 
 
 def _feature_name(feature) -> str:

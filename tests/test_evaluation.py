@@ -163,5 +163,5 @@ def test_validation_frame_reads_a_validation_result():
         "slice": "sex", "value": "Male", "model": "candidate", "metric": "auc_diff", "metric_value": -0.023,
         "threshold": "change >= -0.01 (higher is better)", "message": "out of bounds"}]
     assert ev.validation_frame(validation_result_pb2.ValidationResult(validation_ok=True)).empty
-    with pytest.raises(TypeError, match="ValidationResult"):
+    with pytest.raises(TypeError, match="validation_result must be a ValidationResult from tfma.load_validation"):
         ev.validation_frame({"validation_ok": True})

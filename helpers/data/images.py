@@ -180,8 +180,8 @@ def subsample_classes(df: "pd.DataFrame", column: str, counts: dict, seed: int =
 
     Raises:
         KeyError: ``column`` is missing, or a class in ``counts`` does not occur in it.
-        ValueError: an empty frame, an empty ``counts``, a count that is not a positive int, or more rows
-            asked of a class than it has.
+        ValueError: an empty frame, an empty ``counts``, a count that is not an int of at least 1, a seed
+            that is not an int of at least 0, or more rows asked of a class than it has.
 
     Introduced in course1_intro/C1_W2_Lab_1_Journey_Through_Data.ipynb.
     """
