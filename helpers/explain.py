@@ -11,6 +11,8 @@ import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from helpers.arguments import whole
+
 __all__ = ["per_class", "class_sums", "importances_frame", "plot_importance_boxes", "plot_shap_images",
            "top_features"]
 
@@ -199,8 +201,7 @@ def top_features(result: Any, feature_names: Sequence[str], k: int) -> list[str]
 
     Introduced in course3_modeling/C3_W5_Lab_2_Permutation_Importance.ipynb.
     """
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(feature_names):
-        raise ValueError(f"k must be an int from 1 to {len(feature_names)} (the number of features), got {k!r}")
+    whole("k", k, 1, len(feature_names), "the number of features")
     return list(importances_frame(result, feature_names).index[:k])
 
 

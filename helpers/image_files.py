@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from helpers.arguments import whole
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
@@ -105,10 +107,8 @@ def plant_bad_files(root: str | Path, truncated: int = 2, garbage: int = 2, empt
     root = _folder(root, "plant_bad_files")
     numbers = {"truncated": truncated, "garbage": garbage, "empty": empty, "not_image": not_image}
     for name, n in numbers.items():
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ValueError(f"{name} must be a non-negative int, got {n!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+        whole(name, n, 0)
+    whole("seed", seed, 0)
     images = [p for p in _files(root) if p.suffix.lower() in IMAGE_SUFFIXES and p.stat().st_size > 0]
     if len(images) < truncated + empty:
         raise ValueError(f"{root} holds {len(images)} intact images, fewer than the {truncated + empty} "

@@ -1,24 +1,99 @@
-"""Reading what the KFP SDK writes: a compiled pipeline spec as a short outline or a drawn DAG, one task's
-part of the local runner's log without its volatile bits, and the metadata of a ``ClassificationMetrics``
-artifact as tables.
+"""Running and reading what the KFP SDK writes: the local runner's log kept out of the notebook
+(``quiet_kfp``, ``RunnerLog``), a compiled pipeline spec as a short outline or a drawn DAG, one task's part
+of that log without its volatile bits, and the metadata of a ``ClassificationMetrics`` artifact as tables.
 
-Keeping the local runner's log out of a notebook is ``helpers.modeling.quiet_kfp``; this module only
-reads. Nothing heavy is imported at module level (pandas, PyYAML and matplotlib are imported inside the functions).
+Nothing heavy is imported at module level (pandas, PyYAML and matplotlib are imported inside the functions).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from helpers.arguments import whole
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
-__all__ = ["load_spec", "spec_outline", "dag_edges", "plot_dag", "task_log", "confusion_matrix_frame",
-           "roc_frame"]
+__all__ = ["PipelineRunError", "RunnerLog", "quiet_kfp", "load_spec", "spec_outline", "dag_edges", "plot_dag",
+           "task_log", "confusion_matrix_frame", "roc_frame"]
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_TASK_STATUS = re.compile(r"Task '([^']+)' finished with status (\w+)")
+_PIPELINE_STATUS = re.compile(r"Pipeline '([^']+)' finished with status (\w+)")
+
+
+# --------------------------------------------------------------------------------------------------
+# The KFP local runner's log
+
+
+class PipelineRunError(RuntimeError):
+    """A pipeline run on the KFP local runner failed; the message ends with the tail of the runner's log."""
+
+
+class RunnerLog:
+    """What the KFP local runner printed during a ``quiet_kfp`` block, colour codes removed."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+
+    @property
+    def text(self) -> str:
+        """The whole log (it holds absolute paths and timestamps: print it only to debug)."""
+        return _ANSI.sub("", self._buffer.getvalue())
+
+    def task_statuses(self) -> dict[str, str]:
+        """Each task that finished, in the order it finished, and its status (``SUCCESS``, ``FAILURE``)."""
+        return dict(_TASK_STATUS.findall(self.text))
+
+    def pipeline_status(self) -> str | None:
+        """The pipeline's final status, or ``None`` when the block ran no pipeline (a single component)."""
+        found = _PIPELINE_STATUS.findall(self.text)
+        return found[-1][1] if found else None
+
+    def tail(self, lines: int = 40) -> str:
+        """The last ``lines`` lines of the log (where a failing task's traceback is)."""
+        whole("lines", lines)
+        return "\n".join(self.text.rstrip().splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def quiet_kfp(tail: int = 40) -> Iterator[RunnerLog]:
+    """Run KFP local pipelines or components without their log in the notebook; keep it for inspection.
+
+    The local runner prints every task's executor input, absolute artifact paths and timestamps: useful
+    to debug, volatile in a stored notebook. Inside this block all of it (the runner's logger and the
+    tasks' own output, both written to ``sys.stdout``) goes to the yielded ``RunnerLog`` instead. When the
+    block raises, a ``PipelineRunError`` is raised from it whose message ends with the log's last ``tail``
+    lines, so a failing task's traceback is still shown.
+
+    Example::
+
+        with kfp_local.quiet_kfp() as log:
+            run = my_pipeline(n=10)
+        print(log.task_statuses())
+
+    Introduced in course3_modeling/C3_W1_Lab_2_Tuner_and_Trainer.ipynb.
+    """
+    whole("tail", tail)
+    log = RunnerLog()
+    try:
+        with contextlib.redirect_stdout(log._buffer), contextlib.redirect_stderr(log._buffer):
+            yield log
+    except Exception as exc:
+        raise PipelineRunError(
+            f"{_ANSI.sub('', str(exc))}\n--- the last {tail} lines of the local runner's log ---\n{log.tail(tail)}"
+        ) from exc
+
+
+# --------------------------------------------------------------------------------------------------
+# A compiled pipeline spec
 
 
 def load_spec(spec: str | Path | Mapping[str, Any]) -> dict[str, Any]:
@@ -222,8 +297,8 @@ def task_log(text: str, task: str, pipeline_root: str | Path, lines: int | None 
 
     Introduced in course4_deployment/C4_W3_Lab_1_Kubeflow_Pipelines.ipynb.
     """
-    if lines is not None and (isinstance(lines, bool) or not isinstance(lines, int) or lines < 1):
-        raise ValueError(f"lines must be a positive int or None, got {lines!r}")
+    if lines is not None:
+        whole("lines", lines, advice="or None for the whole part")
     sections = re.split(r"^-{20,}$", text, flags=re.MULTILINE)
     found = [s for s in sections if re.search(rf"Executing task '{re.escape(task)}'", s)]
     if not found:

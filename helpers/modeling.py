@@ -1,5 +1,6 @@
-"""Plumbing for the modeling labs: the KFP local runner's log kept out of the notebook, a SavedModel's
-signatures as ``saved_model_cli show`` prints them, and a Keras model's wiring drawn without graphviz.
+"""Plumbing for the modeling labs: a SavedModel's signatures as ``saved_model_cli show`` prints them, and a
+Keras model's wiring drawn without graphviz (keeping the KFP local runner's log out of a notebook is
+``helpers.kfp_local.quiet_kfp``).
 
 Nothing heavy is imported at module level: TensorFlow's protos and matplotlib are imported inside the
 functions that need them.
@@ -7,10 +8,7 @@ functions that need them.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,77 +16,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["PipelineRunError", "RunnerLog", "quiet_kfp", "describe_saved_model", "model_edges", "plot_wiring",
-           "summary_text"]
+__all__ = ["describe_saved_model", "model_edges", "plot_wiring", "summary_text"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_TASK_STATUS = re.compile(r"Task '([^']+)' finished with status (\w+)")
-_PIPELINE_STATUS = re.compile(r"Pipeline '([^']+)' finished with status (\w+)")
-
-
-# --------------------------------------------------------------------------------------------------
-# The KFP local runner's log
-
-
-class PipelineRunError(RuntimeError):
-    """A pipeline run on the KFP local runner failed; the message ends with the tail of the runner's log."""
-
-
-class RunnerLog:
-    """What the KFP local runner printed during a ``quiet_kfp`` block, colour codes removed."""
-
-    def __init__(self) -> None:
-        self._buffer = io.StringIO()
-
-    @property
-    def text(self) -> str:
-        """The whole log (it holds absolute paths and timestamps: print it only to debug)."""
-        return _ANSI.sub("", self._buffer.getvalue())
-
-    def task_statuses(self) -> dict[str, str]:
-        """Each task that finished, in the order it finished, and its status (``SUCCESS``, ``FAILURE``)."""
-        return dict(_TASK_STATUS.findall(self.text))
-
-    def pipeline_status(self) -> str | None:
-        """The pipeline's final status, or ``None`` when the block ran no pipeline (a single component)."""
-        found = _PIPELINE_STATUS.findall(self.text)
-        return found[-1][1] if found else None
-
-    def tail(self, lines: int = 40) -> str:
-        """The last ``lines`` lines of the log (where a failing task's traceback is)."""
-        if isinstance(lines, bool) or not isinstance(lines, int) or lines < 1:
-            raise ValueError(f"lines must be a positive int, got {lines!r}")
-        return "\n".join(self.text.rstrip().splitlines()[-lines:])
-
-
-@contextlib.contextmanager
-def quiet_kfp(tail: int = 40) -> Iterator[RunnerLog]:
-    """Run KFP local pipelines or components without their log in the notebook; keep it for inspection.
-
-    The local runner prints every task's executor input, absolute artifact paths and timestamps: useful
-    to debug, volatile in a stored notebook. Inside this block all of it (the runner's logger and the
-    tasks' own output, both written to ``sys.stdout``) goes to the yielded ``RunnerLog`` instead. When the
-    block raises, a ``PipelineRunError`` is raised from it whose message ends with the log's last ``tail``
-    lines, so a failing task's traceback is still shown.
-
-    Example::
-
-        with modeling.quiet_kfp() as log:
-            run = my_pipeline(n=10)
-        print(log.task_statuses())
-
-    Introduced in course3_modeling/C3_W1_Lab_2_Tuner_and_Trainer.ipynb.
-    """
-    if isinstance(tail, bool) or not isinstance(tail, int) or tail < 1:
-        raise ValueError(f"tail must be a positive int, got {tail!r}")
-    log = RunnerLog()
-    try:
-        with contextlib.redirect_stdout(log._buffer), contextlib.redirect_stderr(log._buffer):
-            yield log
-    except Exception as exc:
-        raise PipelineRunError(
-            f"{_ANSI.sub('', str(exc))}\n--- the last {tail} lines of the local runner's log ---\n{log.tail(tail)}"
-        ) from exc
 
 
 # --------------------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from helpers.validation import proto_field
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -257,11 +259,9 @@ def drift_skew_frame(anomalies) -> "pd.DataFrame":
     """
     import pandas as pd
 
-    if not hasattr(anomalies, "drift_skew_info"):
-        raise TypeError("anomalies must be the Anomalies proto tfdv.validate_statistics returns, "
-                        f"got {type(anomalies).__name__}")
     rows = []
-    for info in anomalies.drift_skew_info:
+    for info in proto_field(anomalies, "drift_skew_info", "anomalies",
+                            "the Anomalies proto tfdv.validate_statistics returns"):
         feature = ".".join(info.path.step)
         for check, measurements in (("skew", info.skew_measurements), ("drift", info.drift_measurements)):
             for m in measurements:

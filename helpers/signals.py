@@ -1,10 +1,9 @@
-"""Sensor signals: parse WISDM-style accelerometer lines and cut fixed-length windows.
+"""Sensor signals: parse and write WISDM-style accelerometer lines.
 
 The WISDM activity-recognition file holds one reading per line, ``user,activity,timestamp,x,y,z;``, and real
 copies of it carry malformed lines (missing fields, non-numeric values, empty lines). ``parse_wisdm_line``
 turns one line into a record or raises ``MalformedRecord`` saying what is wrong, so a pipeline can set the
-line aside instead of dropping it silently; ``sliding_windows`` cuts a recording into windows and refuses a
-recording too short for one window (``EmptyWindowError``) instead of returning nothing.
+line aside instead of dropping it silently.
 
 Introduced in course2_data/C2_W4_Lab_2_Signals.ipynb.
 """
@@ -12,23 +11,15 @@ Introduced in course2_data/C2_W4_Lab_2_Signals.ipynb.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import numpy as np
-
-__all__ = ["WISDM_FIELDS", "EmptyWindowError", "MalformedRecord", "format_wisdm_line", "parse_wisdm_line",
-           "sliding_windows"]
+__all__ = ["WISDM_FIELDS", "MalformedRecord", "format_wisdm_line", "parse_wisdm_line"]
 
 WISDM_FIELDS = ("user", "activity", "timestamp", "x", "y", "z")
 
 
 class MalformedRecord(ValueError):
     """A line that is not ``user,activity,timestamp,x,y,z;`` (the message says which part is wrong)."""
-
-
-class EmptyWindowError(ValueError):
-    """A recording too short for even one window."""
 
 
 def format_wisdm_line(user: int, activity: str, timestamp: int, x: float, y: float, z: float) -> str:
@@ -76,28 +67,3 @@ def parse_wisdm_line(line: str) -> dict[str, Any]:
         record[name] = number
     return {name: record[name] for name in WISDM_FIELDS}
 
-
-def sliding_windows(values: "np.ndarray", size: int, step: int) -> "np.ndarray":
-    """Cut ``values`` (time along the first axis) into windows of ``size`` rows, one every ``step`` rows.
-
-    Returns an array of shape ``(n_windows, size, *values.shape[1:])`` with
-    ``n_windows = (len(values) - size) // step + 1``; the last incomplete window is dropped.
-    Raises ``ValueError`` for a non-positive size or step, and ``EmptyWindowError`` when the recording has
-    fewer than ``size`` rows (no window at all), naming both lengths and the fix.
-
-    Introduced in course2_data/C2_W4_Lab_2_Signals.ipynb.
-    """
-    import numpy as np
-
-    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-        raise ValueError(f"size must be a positive integer, got {size!r}")
-    if isinstance(step, bool) or not isinstance(step, int) or step <= 0:
-        raise ValueError(f"step must be a positive integer, got {step!r}")
-    values = np.asarray(values)
-    if values.ndim == 0:
-        raise ValueError("values must have a time axis (at least 1-D), got a scalar")
-    if len(values) < size:
-        raise EmptyWindowError(f"a recording of {len(values)} samples is shorter than one window of {size}: "
-                               f"no window can be cut; lower the window size or set such recordings aside")
-    starts = range(0, len(values) - size + 1, step)
-    return np.stack([values[s:s + size] for s in starts])

@@ -20,6 +20,8 @@ import sys
 import tempfile
 from collections.abc import Iterator
 
+from helpers.arguments import whole
+
 __all__ = ["native_logs_silenced"]
 
 
@@ -36,8 +38,7 @@ def native_logs_silenced(max_chars: int = 4000) -> Iterator[None]:
 
     Introduced in course3_modeling/C3_W2_Lab_3_Quantization_and_Pruning.ipynb.
     """
-    if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars <= 0:
-        raise ValueError(f"max_chars must be a positive int (characters of log kept on error), got {max_chars!r}")
+    whole("max_chars", max_chars, advice="characters of log kept on error")
     with contextlib.suppress(Exception):
         sys.stderr.flush()  # what Python already wrote goes where it was meant to go
     saved = os.dup(2)

@@ -10,7 +10,9 @@ protos, and importing this module imports neither TFDV nor Beam.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from helpers.arguments import whole
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,6 +31,18 @@ def _datasets(stats, what: str):
     if not stats.datasets:
         raise ValueError(f"{what} got statistics with no dataset in them; were they generated from empty data?")
     return stats.datasets
+
+
+def proto_field(value: object, field: str, name: str, what: str) -> Any:
+    """``value.<field>``: the repeated field a table is read from, or ``TypeError`` when ``value`` is not
+    the proto that has it (``name`` must be ``what``, got its type).
+
+    Introduced in course3_modeling/C3_W4_Lab_1_Model_Analysis.ipynb (shared by the tables read from TFMA's
+    validation result and from TFDV's drift and skew measurements).
+    """
+    if not hasattr(value, field):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return getattr(value, field)
 
 
 def _feature_name(feature) -> str:
@@ -242,8 +256,7 @@ def plot_value_range(samples: Mapping[str, Sequence[float]], low: float, high: f
                         f"got {type(samples).__name__ if not isinstance(samples, Mapping) else 'an empty dict'}")
     if not low < high:
         raise ValueError(f"the valid range needs low < high, got low={low!r}, high={high!r}")
-    if not isinstance(bins, int) or bins < 1:
-        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    whole("bins", bins)
     values = {}
     for name, v in samples.items():
         series = pd.to_numeric(pd.Series(v), errors="coerce").dropna()

@@ -26,7 +26,7 @@ def lab():
     """The solution of C2_W1_Assignment_Data_Validation, step by step, on the generated data."""
     import numpy as np
 
-    df = data.load_diabetes(rows=4000, seed=3).replace("?", np.nan)
+    df = data.load_diabetes(n_rows=4000, seed=3).replace("?", np.nan)
     train, evaluation, serving = split(df)
     cols = [c for c in df.columns if c not in ("encounter_id", "patient_nbr")]
     options = tfdv.StatsOptions(feature_allowlist=cols)

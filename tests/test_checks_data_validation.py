@@ -30,7 +30,7 @@ def split(df, shuffle=True, reset=True):
 def lab():
     import numpy as np
 
-    df = data.load_diabetes(rows=2000, seed=5).replace("?", np.nan)
+    df = data.load_diabetes(n_rows=2000, seed=5).replace("?", np.nan)
     train_df, eval_df, serving_df = split(df)
     cols = [c for c in df.columns if c not in ("encounter_id", "patient_nbr")]
     options = tfdv.StatsOptions(feature_allowlist=cols)

@@ -96,9 +96,14 @@ def test_subsample_rejects_bad_counts(labelled, counts):
         data.subsample_classes(labelled, "label", counts)
 
 
+def test_subsample_rejects_a_bad_seed(labelled):
+    with pytest.raises(ValueError, match="seed must be an int of at least 0, got -1"):
+        data.subsample_classes(labelled, "label", {"a": 1}, seed=-1)
+
+
 @pytest.mark.parametrize("n", [0, -1, 1.5, True, "2"])
 def test_subsample_rejects_bad_count_values(labelled, n):
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="the count for class .a. must be an int of at least 1, got"):
         data.subsample_classes(labelled, "label", {"a": n})
 
 

@@ -32,11 +32,11 @@ def test_covertype_is_seeded():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"n_rows": 0}, "n_rows must be a positive int"),
-    ({"n_rows": "10"}, "n_rows must be a positive int"),
-    ({"n_rows": True}, "n_rows must be a positive int"),
-    ({"seed": -1}, "seed must be a non-negative int"),
-    ({"seed": 1.5}, "seed must be a non-negative int"),
+    ({"n_rows": 0}, "n_rows must be an int of at least 1, got"),
+    ({"n_rows": "10"}, "n_rows must be an int of at least 1, got"),
+    ({"n_rows": True}, "n_rows must be an int of at least 1, got"),
+    ({"seed": -1}, "seed must be an int of at least 0, got"),
+    ({"seed": 1.5}, "seed must be an int of at least 0, got"),
 ])
 def test_bad_arguments_are_refused_clearly(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -34,7 +34,7 @@ def test_limit(frame):
 
 @pytest.mark.parametrize("limit", [0, -1, 2.5, "5", True])
 def test_limit_must_be_a_positive_int(limit):
-    with pytest.raises(ValueError, match="limit must be a positive int or None"):
+    with pytest.raises(ValueError, match="limit must be an int of at least 1 .or None for all of them., got"):
         data.load("nci_molecules", limit=limit)
 
 
@@ -60,6 +60,15 @@ def test_vendored_energies_are_what_rdkit_computes(frame):
 def test_mmff94_energy_refuses_what_is_not_a_molecule():
     with pytest.raises(TypeError, match="RDKit Chem.Mol"):
         molecules.mmff94_energy("CCO")
+
+
+@pytest.mark.parametrize("arguments, message", [({"seed": -1}, "seed must be an int of at least 0, got -1"),
+                                                ({"max_iterations": 0}, "max_iterations must be an int of at least 1")])
+def test_mmff94_energy_refuses_a_bad_seed_or_iteration_count(arguments, message):
+    from rdkit import Chem
+
+    with pytest.raises(ValueError, match=message):
+        molecules.mmff94_energy(Chem.MolFromSmiles("CCO"), **arguments)
 
 
 def test_a_broken_energies_file_is_reported(monkeypatch):

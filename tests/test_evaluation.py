@@ -113,7 +113,7 @@ def test_confusion_and_calibration_plots_read_tfma_plot_data():
     assert list(np.round(xs, 3)) == [0.15, 0.975] and list(np.round(ys, 3)) == [0.1, 1.0]
     ax = ev.plot_confusion(result, (), 0.25, class_names=("no", "yes"))
     assert [t.get_text() for t in ax.texts] == ["5", "5", "1", "9"]
-    with pytest.raises(ValueError, match="bins"):
+    with pytest.raises(ValueError, match="bins must be an int of at least 1, got 0"):
         ev.plot_calibration(result, (), bins=0)
     plt.close("all")
 
@@ -163,5 +163,5 @@ def test_validation_frame_reads_a_validation_result():
         "slice": "sex", "value": "Male", "model": "candidate", "metric": "auc_diff", "metric_value": -0.023,
         "threshold": "change >= -0.01 (higher is better)", "message": "out of bounds"}]
     assert ev.validation_frame(validation_result_pb2.ValidationResult(validation_ok=True)).empty
-    with pytest.raises(TypeError, match="ValidationResult"):
+    with pytest.raises(TypeError, match="validation_result must be a ValidationResult from tfma.load_validation"):
         ev.validation_frame({"validation_ok": True})

@@ -117,7 +117,7 @@ def test_importances_frame_rejects_bad_input():
 
 @pytest.mark.parametrize("k", [0, 4, 1.5, True, "2"])
 def test_top_features_rejects_a_bad_k(k):
-    with pytest.raises(ValueError, match="k must be an int from 1 to 3"):
+    with pytest.raises(ValueError, match="k must be an int from 1 to 3 .the number of features., got"):
         explain.top_features(pi_result(np.zeros((3, 2))), ["a", "b", "c"], k)
 
 

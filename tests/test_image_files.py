@@ -117,10 +117,10 @@ def test_find_bad_images_ignores_a_permissive_pillow_setting(tree, monkeypatch):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"truncated": -1}, "truncated must be a non-negative int"),
-    ({"garbage": 1.5}, "garbage must be a non-negative int"),
-    ({"empty": True}, "empty must be a non-negative int"),
-    ({"seed": "0"}, "seed must be an int"),
+    ({"truncated": -1}, "truncated must be an int of at least 0, got -1"),
+    ({"garbage": 1.5}, "garbage must be an int of at least 0, got 1.5"),
+    ({"empty": True}, "empty must be an int of at least 0, got True"),
+    ({"seed": "0"}, "seed must be an int of at least 0, got .0."),
     ({"truncated": 10, "empty": 10}, "fewer than the 20"),
 ])
 def test_plant_bad_files_rejects_bad_numbers(tree, kwargs, message):

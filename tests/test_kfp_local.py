@@ -1,6 +1,7 @@
-"""Tests of helpers.kfp_local (reading a compiled KFP spec and a ClassificationMetrics artifact), and of the
-errors KFP itself raises for a badly wired pipeline: a missing input, a wrong artifact type."""
+"""Tests of helpers.kfp_local (the local runner's log, reading a compiled KFP spec and a ClassificationMetrics
+artifact), and of the errors KFP itself raises for a badly wired pipeline: a missing input, a wrong artifact type."""
 
+import sys
 from typing import NamedTuple
 
 import pytest
@@ -11,6 +12,70 @@ from kfp.dsl import ClassificationMetrics, Dataset, Input, Model, Output  # noqa
 from kfp.dsl.types.type_utils import InconsistentTypeException  # noqa: E402
 
 from helpers import kfp_local  # noqa: E402
+
+# The KFP local runner's log, as it prints it: ANSI colours, timestamps, absolute paths.
+RUNNER_LOG = """\
+05:00:01.000 - INFO - Running pipeline: \x1b[95m'tune-and-train'\x1b[0m
+05:00:01.001 - INFO - Executing task \x1b[96m'example-gen'\x1b[0m
+    [KFP Executor 2026-01-01 05:00:02,000 INFO]: Wrote executor output file to /somewhere/example-gen/out.json.
+05:00:02.100 - INFO - Task \x1b[96m'example-gen'\x1b[0m finished with status \x1b[92mSUCCESS\x1b[0m
+05:00:03.100 - ERROR - Task \x1b[96m'tuner'\x1b[0m finished with status \x1b[91mFAILURE\x1b[0m
+05:00:03.200 - INFO - Pipeline \x1b[95m'tune-and-train'\x1b[0m finished with status \x1b[91mFAILURE\x1b[0m
+"""
+
+
+def test_quiet_kfp_captures_stdout_and_stderr_and_parses_statuses(capsys):
+    with kfp_local.quiet_kfp() as log:
+        print(RUNNER_LOG, end="")
+        print("a warning", file=sys.stderr)
+    assert capsys.readouterr() == ("", "")
+    assert "\x1b[" not in log.text and "a warning" in log.text
+    assert log.task_statuses() == {"example-gen": "SUCCESS", "tuner": "FAILURE"}
+    assert list(log.task_statuses()) == ["example-gen", "tuner"]  # in the order they finished
+    assert log.pipeline_status() == "FAILURE"
+    assert log.tail(1) == "a warning"
+
+
+def test_quiet_kfp_with_no_pipeline_has_no_status():
+    with kfp_local.quiet_kfp() as log:
+        print("nothing ran")
+    assert log.task_statuses() == {} and log.pipeline_status() is None
+
+
+def test_quiet_kfp_shows_the_log_tail_when_the_block_fails():
+    with pytest.raises(kfp_local.PipelineRunError) as info:
+        with kfp_local.quiet_kfp(tail=2) as log:
+            print("line 1\nline 2\nTraceback: the step's own error")
+            raise RuntimeError("Pipeline \x1b[95m'p'\x1b[0m finished with status FAILURE")
+    message = str(info.value)
+    assert message.startswith("Pipeline 'p' finished with status FAILURE")  # colours removed
+    assert "the last 2 lines" in message and "Traceback: the step's own error" in message
+    assert "line 1" not in message
+    assert isinstance(info.value.__cause__, RuntimeError) and "line 1" in log.text
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "40"])
+def test_quiet_kfp_and_tail_refuse_a_bad_line_count(bad):
+    with pytest.raises(ValueError, match="tail must be an int of at least 1, got"):
+        with kfp_local.quiet_kfp(tail=bad):
+            pass
+    with pytest.raises(ValueError, match="lines must be an int of at least 1, got"):
+        kfp_local.RunnerLog().tail(bad)
+
+
+def test_quiet_kfp_around_a_real_local_run(tmp_path):
+    from kfp import dsl, local
+
+    @dsl.component(base_image="python:3.11", install_kfp_package=False)
+    def add(a: int, b: int) -> int:
+        print("adding")
+        return a + b
+
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path))
+    with kfp_local.quiet_kfp() as log:
+        task = add(a=2, b=3)
+    assert task.output == 5
+    assert log.task_statuses() == {"add": "SUCCESS"} and "adding" in log.text
 
 IMAGE = "python:3.11"
 
@@ -188,9 +253,7 @@ def test_a_two_step_pipeline_runs_on_the_local_runner_and_returns_its_output(tmp
         return Out(summary=count_rows(rows=made.outputs["rows"], label="rows").outputs["Output"])
 
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "root"))
-    from helpers import modeling
-
-    with modeling.quiet_kfp() as log:
+    with kfp_local.quiet_kfp() as log:
         task = runs(n=4)
     assert task.outputs["summary"] == "rows: 4"
     assert log.pipeline_status() == "SUCCESS"
@@ -283,7 +346,8 @@ def test_task_log_removes_clock_times_paths_and_sorts_the_outputs():
 
 
 @pytest.mark.parametrize("task, lines, message", [("b", None, r"no task 'b'.*\['a'\]"),
-                                                  ("a", 0, "positive int"), ("a", True, "positive int")])
+                                                  ("a", 0, "lines must be an int of at least 1 .or None"),
+                                                  ("a", True, "lines must be an int of at least 1 .or None")])
 def test_task_log_refuses_an_unknown_task_and_bad_lines(task, lines, message):
     with pytest.raises(ValueError, match=message):
         kfp_local.task_log(LOG, task, "/data/root", lines=lines)

@@ -252,7 +252,7 @@ def test_drift_skew_frame_lists_measurements_and_refuses_other_objects():
         {"feature": "sex", "check": "skew", "measure": "L_INFTY", "value": 0.02, "threshold": 0.1, "over": False},
     ]
     assert monitoring.drift_skew_frame(anomalies_pb2.Anomalies()).empty
-    with pytest.raises(TypeError, match="Anomalies proto"):
+    with pytest.raises(TypeError, match="anomalies must be the Anomalies proto tfdv.validate_statistics returns, got"):
         monitoring.drift_skew_frame({"drift": 1})
 
 

@@ -115,6 +115,29 @@ def test_artifacts_frame_lists_by_type_with_relative_uris(store, chain, tmp_path
         pipeline.artifacts_frame(store, "Model")
 
 
+def test_artifacts_frame_takes_the_artifacts_a_query_returned(store, chain, tmp_path):
+    frame = pipeline.artifacts_frame(store, store.get_artifacts_by_type("Examples")[::-1] + [chain["raw"]],
+                                     relative_to=tmp_path)
+    assert frame.index.tolist() == sorted([chain["raw"].id, chain["examples"].id])
+    assert frame["type"].tolist() == ["ExternalArtifact", "Examples"]
+    assert frame["uri"].tolist() == ["raw.csv", "examples"]
+    assert pipeline.artifacts_frame(store, []).empty
+    with pytest.raises(TypeError, match="artifacts must be a type name or ML Metadata Artifacts.*got int"):
+        pipeline.artifacts_frame(store, [chain["raw"].id])
+
+
+def test_artifacts_frame_keeps_an_int_property_an_int_beside_a_blank(tmp_path):
+    store = pipeline.open_store(tmp_path / "m.sqlite")
+    pipeline.register_types(store, artifact_types={"DataSet": {"day": "INT"}, "Schema": {}})
+    data_set = pipeline.new_artifact(store, "DataSet", tmp_path / "d.csv", {"day": 1})
+    schema = pipeline.new_artifact(store, "Schema", tmp_path / "s")
+    [data_set.id, schema.id] = store.put_artifacts([data_set, schema])
+    frame = pipeline.artifacts_frame(store, relative_to=tmp_path)
+    assert frame.index.dtype == "int64"
+    assert frame["day"].tolist()[0] == 1 and type(frame["day"].tolist()[0]) is int
+    assert frame["day"].isna().tolist() == [False, True]
+
+
 def test_artifacts_frame_of_an_empty_store(tmp_path):
     store = pipeline.open_store(tmp_path / "m.sqlite")
     assert pipeline.artifacts_frame(store).empty
@@ -166,8 +189,10 @@ def test_hash_split_rejects_empty_input_and_empty_splits():
         pipeline.hash_split(FRAME.head(0), {"train": 2, "eval": 1})
     with pytest.raises(ValueError, match="split '.*' got no rows out of 1; use more rows"):
         pipeline.hash_split(FRAME.head(1), {"train": 1, "eval": 1})
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match=r"buckets\['train'\] must be an int of at least 1, got 0"):
         pipeline.hash_split(FRAME, {"train": 0})
+    with pytest.raises(ValueError, match="buckets must map each split name"):
+        pipeline.hash_split(FRAME, {})
     with pytest.raises(TypeError, match="needs a pandas DataFrame, got list"):
         pipeline.hash_split([1, 2], {"train": 1})
 

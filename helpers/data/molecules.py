@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from helpers.arguments import whole
+
 from . import DataIntegrityError, _sha256, read_vendored, register
 
 if TYPE_CHECKING:
@@ -68,6 +70,8 @@ def mmff94_energy(molecule: object, seed: int = 42, max_iterations: int = 500) -
 
     if not isinstance(molecule, Chem.Mol):
         raise TypeError(f"molecule must be an RDKit Chem.Mol, got {type(molecule).__name__}")
+    whole("seed", seed, 0)
+    whole("max_iterations", max_iterations)
     with_h = Chem.AddHs(molecule)
     if AllChem.EmbedMolecule(with_h, randomSeed=seed) != 0:
         return None
@@ -103,8 +107,8 @@ def load_nci_molecules(limit: int | None = None) -> "pd.DataFrame":
     import pandas as pd
     from rdkit import Chem, RDLogger
 
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        raise ValueError(f"limit must be a positive int or None, got {limit!r}")
+    if limit is not None:
+        whole("limit", limit, advice="or None for all of them")
     energies = pd.read_csv(io.BytesIO(read_vendored("nci_molecules", "mmff94_energies.csv.gz", _ENERGIES_SHA256)))
     RDLogger.DisableLog("rdApp.*")
     molecules = list(Chem.SDMolSupplier(os.fspath(nci_sdf_path())))

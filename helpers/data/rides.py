@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from helpers.arguments import whole
+
 from . import DataIntegrityError, register
 
 if TYPE_CHECKING:
@@ -51,12 +53,8 @@ def load_taxi_rides(split: str = "train", n_rows: int = 10_000, seed: int = 42) 
 
     if split not in _SPLIT_OFFSET:
         raise ValueError(f"split must be one of {sorted(_SPLIT_OFFSET)}, got {split!r}")
-    if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1:
-        raise ValueError(f"n_rows must be a positive int, got {n_rows!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    rng = np.random.default_rng(int(seed) + _SPLIT_OFFSET[split])
-    n = int(n_rows)
+    n = whole("n_rows", n_rows)
+    rng = np.random.default_rng(whole("seed", seed, 0) + _SPLIT_OFFSET[split])
     box = TAXI_BOX
 
     # Pick-ups: 80 % around Midtown Manhattan, 20 % anywhere in the box.

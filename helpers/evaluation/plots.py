@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from helpers.arguments import whole
 from helpers.evaluation.tables import slice_name
 
 if TYPE_CHECKING:
@@ -39,8 +40,7 @@ def plot_calibration(eval_result: Any, slice_key: Any = (), bins: int = 10,
     import matplotlib.pyplot as plt
     import numpy as np
 
-    if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
-        raise ValueError(f"bins must be a positive int, got {bins!r}")
+    whole("bins", bins)
     buckets = _plot_data(eval_result, "calibrationHistogramBuckets", slice_key)["buckets"]
     count, labels, scores = np.zeros(bins), np.zeros(bins), np.zeros(bins)
     for b in buckets:

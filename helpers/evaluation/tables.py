@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from helpers.validation import proto_field
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -195,11 +197,9 @@ def validation_frame(validation_result: Any, decimals: int = 3) -> "pd.DataFrame
     """
     import pandas as pd
 
-    if not hasattr(validation_result, "metric_validations_per_slice"):
-        raise TypeError("expected a ValidationResult from tfma.load_validation_result(output_path), got "
-                        f"{type(validation_result).__name__}")
     rows = []
-    for per_slice in validation_result.metric_validations_per_slice:
+    for per_slice in proto_field(validation_result, "metric_validations_per_slice", "validation_result",
+                                 "a ValidationResult from tfma.load_validation_result(output_path)"):
         key = tuple((k.column, k.bytes_value.decode() if k.HasField("bytes_value") else
                      k.int64_value if k.HasField("int64_value") else k.float_value)
                     for k in per_slice.slice_key.single_slice_keys)

@@ -11,6 +11,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from helpers.arguments import whole
+
 if TYPE_CHECKING:
     import pandas as pd
     from tensorflow_metadata.proto.v0 import schema_pb2
@@ -31,8 +33,10 @@ def hash_split(df: "pd.DataFrame", buckets: Mapping[str, int]) -> dict[str, "pd.
         raise TypeError(f"hash_split needs a pandas DataFrame, got {type(df).__name__}")
     if df.empty:
         raise ValueError("hash_split got an empty DataFrame (0 rows); check the data that was loaded")
-    if not buckets or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in buckets.values()):
-        raise ValueError(f"buckets must map each split name to a positive int, got {dict(buckets)!r}")
+    if not buckets:
+        raise ValueError(f"buckets must map each split name to its number of buckets, got {buckets!r}")
+    for name, size in buckets.items():
+        whole(f"buckets[{name!r}]", size)
     total = sum(buckets.values())
     keys = df.astype(str).agg("|".join, axis=1)
     slot = keys.map(lambda s: int.from_bytes(hashlib.sha256(s.encode()).digest()[:8], "big") % total)

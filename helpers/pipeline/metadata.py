@@ -4,7 +4,8 @@ functions that need them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -269,25 +270,44 @@ def _type_names(store: "metadata_store.MetadataStore") -> dict[int, str]:
     return {t.id: t.name for t in store.get_artifact_types()}
 
 
-def artifacts_frame(store: "metadata_store.MetadataStore", type_name: str | None = None,
+def artifacts_frame(store: "metadata_store.MetadataStore",
+                    artifacts: "str | Iterable[metadata_store_pb2.Artifact] | None" = None,
                     relative_to: str | Path | None = None) -> "pd.DataFrame":
-    """The artifacts in the store (or of one type), one row each: id, type, uri and properties.
+    """Artifacts as a table, one row each sorted by id: id, type, uri and properties (blank: ``NaN``).
 
-    ``relative_to`` shortens the URIs under that folder (the pipeline's root) for display.
+    ``artifacts`` is what to list: ``None`` for every artifact in the store, a type name (``"Schema"``), or
+    the artifacts an ML Metadata query returned (``store.get_artifacts_by_context(context_id)``).
+    ``relative_to`` shortens the URIs under that folder (the pipeline's root) for display. Values keep their
+    type (an int stays an int beside a blank).
+
+    Raises:
+        KeyError: no artifact type of that name is registered.
+        TypeError: ``artifacts`` holds something that is not an ML Metadata ``Artifact``.
 
     Introduced in course2_data/C2_W2_Lab_2_Feature_Engineering_Pipeline.ipynb.
     """
     import pandas as pd
+    from ml_metadata.proto import metadata_store_pb2
 
-    if type_name is None:
+    if artifacts is None:
         artifacts = store.get_artifacts()
-    else:
-        _get_type(store.get_artifact_type, type_name, "artifact")
-        artifacts = store.get_artifacts_by_type(type_name)
+    elif isinstance(artifacts, str):
+        _get_type(store.get_artifact_type, artifacts, "artifact")
+        artifacts = store.get_artifacts_by_type(artifacts)
+    artifacts = list(artifacts)
+    wrong = [type(a).__name__ for a in artifacts if not isinstance(a, metadata_store_pb2.Artifact)]
+    if wrong:
+        raise TypeError(f"artifacts must be a type name or ML Metadata Artifacts (what store.get_artifacts... "
+                        f"returns), got {wrong[0]}")
     names = _type_names(store)
     rows = [{"id": a.id, "type": names[a.type_id], "uri": display_uri(a.uri, relative_to),
-             **{k: _value(v) for k, v in sorted(a.properties.items())}} for a in artifacts]
-    return pd.DataFrame(rows, columns=None if rows else ["id", "type", "uri"]).sort_values("id").set_index("id")
+             **{k: _value(v) for k, v in sorted(a.properties.items())}} for a in sorted(artifacts, key=lambda a: a.id)]
+    frame = pd.DataFrame(rows, columns=None if rows else ["id", "type", "uri"])
+    for column in frame.columns:  # pandas would turn ints beside a blank into floats (1.0)
+        values = [row[column] for row in rows if column in row]
+        if len(values) < len(rows) and all(isinstance(v, int) for v in values):
+            frame[column] = pd.Series([row.get(column, math.nan) for row in rows], dtype=object)
+    return frame.set_index("id")
 
 
 def executions_frame(store: "metadata_store.MetadataStore") -> "pd.DataFrame":
