@@ -4,8 +4,9 @@ One function per dataset, registered by name: ``load("adult")`` and ``load_adult
 No loader downloads anything: data ships in this package (vendored under ``helpers/datasets/``, with its
 licence) or in a pinned package, and a checksum proves it is the expected copy.
 
-This module holds the registry (``load``, ``register``, ``available``, ``require_columns``, the errors,
-``read_vendored``); the loaders live in one module per family, and their public names are imported here:
+The registry (``load``, ``register``, ``available``, ``require_columns``, the errors, ``read_vendored``)
+lives in ``registry``; the loaders live in one module per family. Both are imported here, so every public
+name is ``data.<name>``. The loader modules:
 
 - ``census``: UCI Adult (Census Income), its attribute list (``adult.names``) and the TFDV lab's planted rows.
 - ``forest``: Covertype-like forest cover rows, generated (seeded): terrain, wilderness, soil, cover type.
@@ -18,113 +19,24 @@ This module holds the registry (``load``, ``register``, ``available``, ``require
 - ``timeseries``: hourly weather (Newark, 2013), smartwatch motions (BasicMotions), hourly bike rentals.
 """
 
-from __future__ import annotations
-
-import difflib
-import gzip
-import hashlib
-from collections.abc import Callable, Iterable
-from importlib import resources
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pandas is imported inside the functions, so `import helpers.data` stays cheap
-    import pandas as pd
-
-LOADERS: dict[str, Callable[..., "pd.DataFrame"]] = {}
-
-
-class _MessageKeyError(KeyError):
-    def __str__(self) -> str:  # KeyError would print the message in quotes, escaped
-        return str(self.args[0])
-
-
-class UnknownDatasetError(_MessageKeyError):
-    """Raised by ``load`` for a name that no loader is registered under."""
-
-
-class MissingColumnsError(_MessageKeyError):
-    """Raised by ``require_columns`` when a DataFrame lacks columns a step needs."""
-
-
-class DataIntegrityError(RuntimeError):
-    """Raised when a vendored file is not the expected copy (checksum or row count differs)."""
-
-
-def register(name: str) -> Callable[[Callable[..., "pd.DataFrame"]], Callable[..., "pd.DataFrame"]]:
-    """Decorator: make a loader available as ``load(name)``."""
-
-    def add(loader: Callable[..., "pd.DataFrame"]) -> Callable[..., "pd.DataFrame"]:
-        if name in LOADERS:
-            raise ValueError(f"a loader is already registered as {name!r}")
-        LOADERS[name] = loader
-        return loader
-
-    return add
-
-
-def available() -> list[str]:
-    """The names ``load`` accepts, sorted."""
-    return sorted(LOADERS)
-
-
-def load(name: str, **kwargs) -> "pd.DataFrame":
-    """Load a dataset by its registered name; keyword arguments go to its loader."""
-    if name not in LOADERS:
-        close = difflib.get_close_matches(str(name), LOADERS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise UnknownDatasetError(
-            f"no dataset is registered as {name!r}.{hint} Known datasets: {', '.join(available())}."
-        )
-    return LOADERS[name](**kwargs)
-
-
-def require_columns(df: "pd.DataFrame", columns: Iterable[str], what: str = "this step") -> None:
-    """Raise a clear error when ``df`` is empty, not a DataFrame, or lacks any of ``columns``."""
-    import pandas as pd
-
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{what} needs a pandas DataFrame, got {type(df).__name__}")
-    if df.empty:
-        raise ValueError(f"{what} got an empty DataFrame (0 rows); check the filter or split that produced it")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise MissingColumnsError(
-            f"{what} needs the column(s) {missing}, which the DataFrame lacks; "
-            f"it has: {list(df.columns)}"
-        )
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def read_vendored(dataset: str, name: str, sha256: str) -> bytes:
-    """The bytes of ``helpers/datasets/<dataset>/<name>`` (gunzipped when it ends in ``.gz``), checked.
-
-    Raises ``DataIntegrityError`` naming the file and the command that restores it when the file is
-    missing or its sha256 (of the uncompressed bytes) differs from ``sha256``.
-    """
-    path = resources.files("helpers").joinpath("datasets", dataset, name)
-    restore = f"restore it with `git checkout -- helpers/datasets/{dataset}`"
-    if not path.is_file():
-        raise DataIntegrityError(f"helpers/datasets/{dataset}/{name} is missing; {restore}")
-    raw = path.read_bytes()
-    if name.endswith(".gz"):
-        raw = gzip.decompress(raw)
-    if _sha256(raw) != sha256:
-        raise DataIntegrityError(
-            f"helpers/datasets/{dataset}/{name} is not the expected copy (sha256 differs); {restore}"
-        )
-    return raw
-
-
 # The loaders, one module per family of datasets (each registers its loaders on import).
-from .census import *  # noqa: E402,F403
-from .forest import *  # noqa: E402,F403
-from .images import *  # noqa: E402,F403
-from .medical import *  # noqa: E402,F403
-from .molecules import *  # noqa: E402,F403
-from .rides import *  # noqa: E402,F403
-from .tabular import *  # noqa: E402,F403
-from .text import *  # noqa: E402,F403
-from .timeseries import *  # noqa: E402,F403
+from .census import *  # noqa: F403
+from .forest import *  # noqa: F403
+from .images import *  # noqa: F403
+from .medical import *  # noqa: F403
+from .molecules import *  # noqa: F403
+from .registry import (  # noqa: F401 (re-exported: notebooks call data.load, data.require_columns ...)
+    LOADERS,
+    DataIntegrityError,
+    MissingColumnsError,
+    UnknownDatasetError,
+    available,
+    load,
+    read_vendored,
+    register,
+    require_columns,
+)
+from .rides import *  # noqa: F403
+from .tabular import *  # noqa: F403
+from .text import *  # noqa: F403
+from .timeseries import *  # noqa: F403

@@ -6,7 +6,7 @@ import io
 import math
 from typing import TYPE_CHECKING
 
-from . import DataIntegrityError, read_vendored, register, require_columns
+from .registry import DataIntegrityError, read_vendored, register, require_columns
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from helpers.arguments import whole
 
-from . import DataIntegrityError, _sha256, read_vendored, register, require_columns
+from .registry import DataIntegrityError, _sha256, read_vendored, register, require_columns
 
 if TYPE_CHECKING:
     import numpy as np

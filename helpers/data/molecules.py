@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from helpers.arguments import whole
 
-from . import DataIntegrityError, _sha256, read_vendored, register
+from .registry import DataIntegrityError, _sha256, read_vendored, register
 
 if TYPE_CHECKING:
     import pandas as pd

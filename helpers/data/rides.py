@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from helpers.arguments import whole
 
-from . import DataIntegrityError, register
+from .registry import DataIntegrityError, register
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from . import DataIntegrityError, register
+from .registry import DataIntegrityError, register
 
 if TYPE_CHECKING:
     import pandas as pd

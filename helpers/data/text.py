@@ -6,7 +6,7 @@ import io
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from . import DataIntegrityError, read_vendored, register
+from .registry import DataIntegrityError, read_vendored, register
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from . import DataIntegrityError, read_vendored, register
+from .registry import DataIntegrityError, read_vendored, register
 
 if TYPE_CHECKING:
     import pandas as pd
