@@ -5,7 +5,7 @@
   starts; a connection outside 127.0.0.0/8 from a notebook kernel or a server it started fails the run.
 - nbval items get the `notebooks` marker, so `pytest -m "not notebooks"` runs only the fast checks.
 - At the end, no process started by the run may still be alive (servers, workers, kernels), including one
-  whose parent has exited: the run adopts its orphaned descendants (helpers.harness.runner.adopt_orphans).
+  whose parent has exited: the run adopts its orphaned descendants (helpers.harness.kernels.adopt_orphans).
 - Each test's changes to the environment variables are undone, so no unit test can change what the notebook
   kernels started later inherit.
 - The serial group: the tests and notebooks that time or load the machine (listed in SERIAL below, or marked
@@ -64,7 +64,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "notebooks: a notebook re-executed and compared by nbval")
     config.addinivalue_line("markers", "serial: times or loads the machine; `make test` runs it alone, after the rest")
-    from helpers.harness.runner import adopt_orphans
+    from helpers.harness.kernels import adopt_orphans
 
     adopt_orphans()  # a server left by a kernel that has exited is still this run's child, and is found
     log = Path(tempfile.mkdtemp(prefix="mlops-labs-net-")) / "connections.log"
