@@ -228,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebook files (default: every notebook)")
     parser.add_argument("-k", dest="patterns", action="append", help="only paths containing this text")
     parser.add_argument("-j", dest="jobs", type=int, default=1, metavar="N",
-                        help="run N notebooks at a time, each from a process of its own (default 1); the output "
-                             "and the report are in the same order, with each notebook's own time and memory")
+                        help="run N notebooks at a time, each from a process of its own (default 1; `make run "
+                             "ARGS=\"-j 2\"`); the output and the report are in the same order, with each "
+                             "notebook's own wall time and memory")
     parser.add_argument("-p", dest="parameters", nargs=2, action="append", default=[],
                         metavar=("NAME", "VALUE"), help="a parameter for the notebooks' parameters cell")
     parser.add_argument("--build", type=Path, default=None, help="report folder (default: build/)")
