@@ -135,8 +135,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.serial)
     group = config.getoption("--group")
     if group:
-        keep = [item for item in items if (item.get_closest_marker("serial") is not None) == (group == "serial")]
-        dropped = [item for item in items if item not in keep]
+        keep, dropped = [], []
+        for item in items:
+            (keep if (item.get_closest_marker("serial") is not None) == (group == "serial") else dropped).append(item)
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = keep
