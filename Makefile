@@ -26,9 +26,13 @@ run: venv
 	$(BIN)/python -m helpers.harness.runner $(ARGS)
 
 # The whole test suite: unit tests, static notebook checks, and nbval re-executing every notebook, inside a
-# network namespace with only loopback where the system allows one (tests/run_offline.py says which).
+# network namespace with only loopback where the system allows one (tests/run_offline.py says which). Two
+# phases: everything that may run beside another test, TEST_JOBS at a time (pytest-xdist, one notebook per
+# worker), then the serial group alone (the tests and labs that time or load the machine; conftest.py lists
+# them). ARGS go to both phases; either phase failing fails the target. TEST_JOBS=0 runs phase 1 unsplit too.
+TEST_JOBS ?= 2
 test: venv
-	$(BIN)/python tests/run_offline.py $(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python tests/run_offline.py --pytest-phases $(TEST_JOBS) $(BIN)/python -m pytest $(ARGS)
 
 # Only the fast checks (lint, unit tests, static notebook checks; no notebook execution).
 static: venv

@@ -5,9 +5,14 @@
   starts; a connection outside 127.0.0.0/8 from a notebook kernel or a server it started fails the run.
 - nbval items get the `notebooks` marker, so `pytest -m "not notebooks"` runs only the fast checks.
 - At the end, no process started by the run may still be alive (servers, workers, kernels), including one
-  whose parent has exited: the run adopts its orphaned descendants (helpers.harness.runner.adopt_orphans).
+  whose parent has exited: the run adopts its orphaned descendants (helpers.harness.kernels.adopt_orphans).
 - Each test's changes to the environment variables are undone, so no unit test can change what the notebook
   kernels started later inherit.
+- The serial group: the tests and notebooks that time or load the machine (listed in SERIAL below, or marked
+  `serial`) get the `serial` marker. `make test` runs the others two at a time (pytest-xdist, `--group
+  parallel -n 2 --dist loadfile`, so a notebook's cells stay in one worker) and then these alone (`--group
+  serial`); see tests/run_offline.py. Under xdist each worker has its own guard log and leftover check, and
+  sends what it found to the controller, which fails the run.
 - The assignments' learner copies are collected by nbval like their solutions in `solutions/`: a copy runs up
   to its first exercise and compares those outputs (the solution's); its cells from there on are tagged
   `nbval-skip` (each stub raises by design). tests/test_assignments.py checks each copy is what the generator
@@ -30,9 +35,36 @@ ROOT = Path(__file__).resolve().parent
 GUARD = ROOT / "tests" / "offline_guard"
 
 
+# The serial group: files whose tests or cells measure time, CPU or latency, or load the machine on purpose;
+# run next to another test they could fail or make it fail. Everything else runs two at a time.
+SERIAL = (
+    "course1_intro/C1_W1_Lab_1_Deploying_a_Model.ipynb",  # asserts the small detector is the faster one
+    "course3_modeling/C3_W3_Lab_1_Distributed_Training.ipynb",  # two TF worker processes (helpers.workers)
+    "course4_deployment/C4_W2_Lab_1_FastAPI_Batching.ipynb",  # asserts one batch beats many single requests
+    "course4_deployment/C4_W2_Lab_2_Load_Testing.ipynb",  # Locust at full load: requests/s, p50/p95/p99 directions
+    "course4_deployment/C4_W2_Lab_3_Autoscaling.ipynb",  # replicas' measured CPU under a calibrated load
+    "tests/test_autoscale.py",  # CPU of replicas under load
+    "tests/test_serving.py",  # servers and their start-up and response deadlines
+    "tests/test_workers.py",  # multi-worker TF training processes
+    "tests/test_loadtest.py",  # Locust load runs
+    "tests/test_browser.py",  # JupyterLab runs a lab in Chromium, with deadlines
+    "tests/test_site.py",  # every page loaded in Chromium, with deadlines
+    "tests/test_runner.py",  # a lab's wall time under a bound; runs two notebooks at a time itself
+    "tests/test_data_medical.py",  # a generator's wall time under a bound
+    "tests/bench_tfserving.py",  # requests/s and latency (not collected by default: `make bench`)
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--group", choices=("parallel", "serial"), default=None,
+                     help="only the tests that may run beside others (parallel) or only those that must run "
+                          "alone (serial: marked `serial`); default: all")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "notebooks: a notebook re-executed and compared by nbval")
-    from helpers.harness.runner import adopt_orphans
+    config.addinivalue_line("markers", "serial: times or loads the machine; `make test` runs it alone, after the rest")
+    from helpers.harness.kernels import adopt_orphans
 
     adopt_orphans()  # a server left by a kernel that has exited is still this run's child, and is found
     log = Path(tempfile.mkdtemp(prefix="mlops-labs-net-")) / "connections.log"
@@ -95,20 +127,29 @@ def heavy_imports():
     return check
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid:
             item.add_marker(pytest.mark.notebooks)
+        if item.nodeid.split("::")[0] in SERIAL:
+            item.add_marker(pytest.mark.serial)
+    group = config.getoption("--group")
+    if group:
+        keep, dropped = [], []
+        for item in items:
+            (keep if (item.get_closest_marker("serial") is not None) == (group == "serial") else dropped).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = keep
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    log: Path = session.config._network_log
+    config = session.config
+    problems = list(getattr(config, "_worker_problems", []))  # an xdist controller: what its workers found
+    log: Path = config._network_log
     attempts = log.read_text() if log.exists() else ""
     if attempts:
-        reporter.write_line("OFFLINE GUARD: processes of this test run tried to reach the network:", red=True)
-        reporter.write_line(attempts[:4000])
-        session.exitstatus = 1
+        problems.append("OFFLINE GUARD: processes of this test run tried to reach the network:\n" + attempts[:4000])
     leftovers = []
     for child in psutil.Process().children(recursive=True):
         try:
@@ -117,6 +158,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         except psutil.NoSuchProcess:
             continue
     if leftovers:
-        reporter.write_line("LEFT RUNNING: processes started by the test run outlived it (now killed):", red=True)
-        reporter.write_line("\n".join(leftovers))
+        problems.append("LEFT RUNNING: processes started by the test run outlived it (now killed):\n"
+                        + "\n".join(leftovers))
+    if hasattr(config, "workeroutput"):  # an xdist worker: its terminal is not shown; the controller reports
+        config.workeroutput["mlops_labs_problems"] = problems
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if problems:
+        reporter.ensure_newline()
+    for problem in problems:
+        reporter.write_line(problem, red=True)
+    if problems:
         session.exitstatus = 1
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown when xdist is off (-p no:xdist)
+def pytest_testnodedown(node, error) -> None:
+    """An xdist worker has finished: keep what its own end-of-run checks found, for the controller to report."""
+    found = getattr(node, "workeroutput", {}).get("mlops_labs_problems", [])
+    config = node.config
+    config._worker_problems = [*getattr(config, "_worker_problems", []), *(f"[{node.gateway.id}] {p}" for p in found)]

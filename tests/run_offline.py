@@ -8,6 +8,13 @@ fails with "Network is unreachable", a DNS lookup fails). As root that is `unsha
 offline guard (tests/offline_guard, switched on by conftest.py and helpers.harness.runner) is the only protection.
 One line on standard error says which protection is in force; the command sees it in MLOPS_LABS_OFFLINE
 ("netns" or "guard").
+
+`python tests/run_offline.py --pytest-phases N PYTHON -m pytest ARGS...` (`make test`) runs pytest twice in
+that one offline namespace: first every test and notebook that may run beside another, N at a time
+(pytest-xdist: `-n N --dist loadfile --group parallel`, so each notebook stays in one worker), then the
+serial group alone (`--group serial -n 0`: the tests and labs that time or load the machine, listed in
+conftest.py). ARGS go to both; the run fails if either phase fails (a phase whose ARGS select none of its
+tests, pytest's exit status 5, is not a failure unless both select none).
 """
 
 from __future__ import annotations
@@ -44,6 +51,44 @@ def namespace_command() -> list[str] | None:
     return None
 
 
+NO_TESTS = 5  # pytest's exit status when nothing was selected
+
+
+def pytest_phases(jobs: str, command: list[str]) -> int:
+    """Run ``PYTHON -m pytest ARGS`` as two phases (parallel, then serial); the combined exit status."""
+    if command[1:3] != ["-m", "pytest"] or not jobs.isdigit():
+        print("usage: run_offline.py --pytest-phases N PYTHON -m pytest [ARGS...]", file=sys.stderr)
+        return 2
+    head, args = command[:3], command[3:]
+    phases = [
+        (f"the tests and notebooks that may run beside another, {jobs} at a time",
+         head + ["-n", jobs, "--dist", "loadfile", "--group", "parallel"] + args),
+        ("the serial group, one at a time (they time or load the machine)",
+         head + ["--group", "serial"] + args + ["-n", "0"]),
+    ]
+    codes = []
+    for number, (what, phase) in enumerate(phases, 1):
+        print(f"\n=== make test, phase {number} of 2: {what}", file=sys.stderr, flush=True)
+        try:
+            codes.append(subprocess.call(phase))
+        except KeyboardInterrupt:  # pytest got the Ctrl-C too and has stopped
+            return 2
+        if codes[-1] in (2, 4):  # interrupted, or a usage error: the second phase would say the same
+            return codes[-1]
+    failed = [code for code in codes if code not in (0, NO_TESTS)]
+    if failed:
+        return failed[0]
+    return NO_TESTS if all(code == NO_TESTS for code in codes) else 0
+
+
+def run(argv: list[str]) -> int:
+    """Run the command (or, after --pytest-phases N, the two pytest phases) here, replacing this process."""
+    if argv[0] == "--pytest-phases":
+        return pytest_phases(argv[1] if len(argv) > 1 else "", argv[2:])
+    os.execvp(argv[0], argv)
+    return 0  # not reached
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
@@ -52,7 +97,7 @@ def main(argv: list[str]) -> int:
         del os.environ[INNER]
         loopback_up()
         os.environ["MLOPS_LABS_OFFLINE"] = "netns"
-        os.execvp(argv[0], argv)
+        return run(argv)
     unshare = namespace_command()
     if unshare:
         print(f"offline: a network namespace with only loopback ({' '.join(unshare)}), plus the Python guard's log",
@@ -62,8 +107,7 @@ def main(argv: list[str]) -> int:
     print("offline: the Python guard only (no network namespace can be made here: unshare is missing, or "
           "neither `unshare -n` as root nor `unshare -rn` is allowed)", file=sys.stderr)
     os.environ["MLOPS_LABS_OFFLINE"] = "guard"
-    os.execvp(argv[0], argv)
-    return 0  # not reached
+    return run(argv)
 
 
 if __name__ == "__main__":

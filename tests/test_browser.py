@@ -26,28 +26,18 @@ import sys
 import time
 from pathlib import Path
 
+import chromium  # tests/chromium.py: the Chromium set-up shared with test_site.py
 import nbformat
 import psutil
 import pytest
 
-from helpers import env, serving
+from helpers import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "browser"
-CHROMIUM = os.environ.get("MLOPS_LABS_CHROMIUM", "/usr/bin/chromium")
 
 # The labs opened in the browser: each has plots. Running one takes about as long as under papermill.
 LABS = ["course2_data/C2_W1_Lab_1_TFDV.ipynb"]
-
-# Chromium's own traffic (component updates, safe browsing, sync, metrics...) is off, and every host name
-# but 127.0.0.1 fails to resolve, so nothing can leave the machine even by mistake.
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-domain-reliability", "--disable-client-side-phishing-detection",
-    "--metrics-recording-only", "--no-pings", "--disable-features=OptimizationHints,MediaRouter,Translate",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 
 # User settings for this JupyterLab only: no news or update checks, every cell kept in the page (so the
 # test sees all of them), no autosave (the test saves once, at the end).
@@ -65,16 +55,6 @@ BADGE_IMAGES = ("https://colab.research.google.com/assets/", "https://img.shield
 pytestmark = pytest.mark.notebooks  # it executes notebooks: `make static` leaves it out
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
-
-
-def _chromium_or_skip() -> str:
-    if Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK):
-        return CHROMIUM
-    reason = (f"Chromium is not installed at {CHROMIUM} (Debian/Ubuntu: apt-get install chromium; or set "
-              "MLOPS_LABS_CHROMIUM to a Chromium or Chrome binary)")
-    if env.in_ci():
-        pytest.fail(reason + "; CI must install it (.ci/run does)")
-    pytest.skip(reason)
 
 
 def _write_probe(lab, name: str, sources: list[str]) -> str:
@@ -165,25 +145,13 @@ def lab(tmp_path):
 @pytest.fixture
 def browser_page(tmp_path):
     """A page of headless Chromium that can reach 127.0.0.1 only; yields (page, blocked requests)."""
-    executable = _chromium_or_skip()
-    blocked: list[str] = []
+    chromium.chromium_or_skip()
     with playwright_sync.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS,
-                                     chromium_sandbox=False)
+        browser = chromium.launch(pw)
         browser_pids = [p.pid for p in psutil.Process().children(recursive=True)
                         if "chrom" in p.name().lower()]
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
-
-            def only_loopback(route):
-                url = route.request.url
-                if re.match(r"^(https?|wss?)://127\.0\.0\.1(:\d+)?/", url) or url.startswith(("data:", "blob:")):
-                    route.continue_()
-                else:
-                    blocked.append(url)
-                    route.abort()
-
-            context.route("**/*", only_loopback)
+            context, blocked = chromium.loopback_context(browser)
             yield context.new_page(), blocked
         finally:
             browser.close()

@@ -1,6 +1,8 @@
 """The papermill runner behind `make run`: parameters, the report, failures, bad paths."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -109,3 +111,35 @@ def test_with_the_offline_guard_a_network_attempt_fails_its_notebook(tmp_path):
     assert "192.0.2.1" in result.error and log.read_text() == ""  # read and cleared for the next notebook
     with pytest.raises(FileNotFoundError, match="needs the repository checkout"):
         runner.offline_guard(tmp_path)
+
+
+def test_two_at_a_time_keeps_the_order_and_each_notebooks_own_checks(tmp_path):
+    # two notebooks that overlap in time under -j 2; the one that leaves a process running fails alone
+    timing = "import time\nstart = time.time()\ntime.sleep(3)\nprint(f'{start:.3f} {time.time():.3f}')"
+    first = _notebook(tmp_path / "a_first.ipynb", timing)
+    leaky = _notebook(tmp_path / "b_leaky.ipynb", timing, "import subprocess, sys\nsubprocess.Popen([sys.executable, "
+                      "'-c', 'import time; time.sleep(120)'], start_new_session=True)")
+    build = tmp_path / "build"
+    # as `make run` does: in a process of its own (the -j workers' queues start multiprocessing's resource
+    # tracker, which lives as long as the process that made them)
+    done = subprocess.run([sys.executable, "-m", "helpers.harness.runner", str(first), str(leaky), "-j", "2",
+                           "--build", str(build)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stderr
+    out, err = done.stdout, done.stderr
+    lines = [line for line in out.splitlines() if line.strip().startswith(("passed", "failed"))]
+    assert [line.split()[-1] for line in lines] == ["a_first.ipynb", "b_leaky.ipynb"], out
+    entries = json.loads((build / "report.json").read_text())["notebooks"]
+    assert [(e["notebook"], e["status"]) for e in entries] == [("a_first.ipynb", "passed"), ("b_leaky.ipynb", "failed")]
+    assert entries[1]["error"].startswith("left running (now killed):") and entries[0]["peak_mb"] > 10
+    spans = []
+    for name in ("a_first.ipynb", "b_leaky.ipynb"):
+        cell = nbformat.read(build / "executed" / name, as_version=4).cells[1]
+        spans.append([float(x) for x in cell.outputs[0]["text"].split()])
+    assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1], f"the two notebooks did not overlap: {spans}"
+    assert "without encryption" not in err  # the kernels talk over IPC, so ipykernel has nothing to warn about
+
+
+def test_jobs_must_be_one_or_more(capsys):
+    with pytest.raises(SystemExit):
+        runner.main(["-j", "0", "--list"])
+    assert "-j must be 1 or more, got 0" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import re
 import threading
 from pathlib import Path
 
+import chromium  # tests/chromium.py: the Chromium set-up shared with test_browser.py
 import pytest
 import yaml
 
@@ -84,34 +85,21 @@ def served(built):
 
 @pytest.fixture(scope="module")
 def browser(served):
-    from test_browser import CHROMIUM_ARGS, _chromium_or_skip
-
     playwright_sync = pytest.importorskip("playwright.sync_api")
-    executable = _chromium_or_skip()
+    chromium.chromium_or_skip()
     with playwright_sync.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS,
-                                      chromium_sandbox=False)
+        launched = chromium.launch(pw)
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
 
 
 @pytest.fixture
 def page(browser):
     """A page that may reach 127.0.0.1 only; yields (page, blocked requests, console errors)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
-    blocked, errors = [], []
-
-    def only_loopback(route):
-        url = route.request.url
-        if re.match(r"^https?://127\.0\.0\.1(:\d+)?/", url) or url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort()
-
-    context.route("**/*", only_loopback)
+    context, blocked = chromium.loopback_context(browser)
+    errors = []
     tab = context.new_page()
     tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     tab.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -2,13 +2,19 @@
 
     python -m helpers.harness.runner                         # every notebook, default (CI-sized) parameters
     python -m helpers.harness.runner -k TFDV                 # only notebooks whose path contains "TFDV"
+    python -m helpers.harness.runner -j 2                    # two notebooks at a time (`make run ARGS="-j 2"`)
     python -m helpers.harness.runner course2_data/C2_W1_Lab_1_TFDV.ipynb -p eval_fraction 0.3
     python -P -m helpers.harness.runner --profile colab --root . --build build/colab   # `make colab`
 
 Each notebook runs from its own folder with the ``python3`` kernel; the executed copy goes to
 ``build/executed/<path>``. The report (``build/report.md`` and ``build/report.json``) has, per notebook,
 its status, wall time, the peak memory of its kernel (with any processes the kernel started) and the
-first error. The exit status is 1 when any notebook failed.
+first error. The exit status is 1 when any notebook failed. With ``-j N``, N notebooks run at a time, each
+from a process of its own; the lines and the report keep the notebooks' order and measure each notebook as
+before (its wall time grows when it shares the CPU).
+
+The kernels talk to the runner over IPC (Unix sockets in a private temporary folder) rather than TCP ports,
+as ipykernel recommends: it warns about every kernel it starts on TCP without encryption.
 
 Two profiles. ``locked`` (the default, requirements.txt) has the TFX libraries, so a notebook that stops at
 its TFX check (``helpers.env.MissingTFXLibraries``) has failed. ``colab`` (requirements-colab.txt, a
@@ -27,12 +33,21 @@ import argparse
 import json
 import os
 import sys
-import threading
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from helpers import env
+from helpers.harness.kernels import (  # adopt_orphans and offline_guard are also used as runner.<name>
+    PeakMemory,
+    adopt_orphans,
+    children,
+    ipc_kernel_manager,
+    leftovers,
+    offline_guard,
+    worker_start,
+)
 
 COURSES = ("course1_intro", "course2_data", "course3_modeling", "course4_deployment")
 PROFILES = ("locked", "colab")
@@ -71,102 +86,6 @@ def discover(root: Path | None = None, patterns: list[str] | None = None) -> lis
     return found
 
 
-class _PeakMemory:
-    """Poll the resident memory of this process's children (the kernel and what it starts)."""
-
-    def __init__(self, interval: float = 0.2) -> None:
-        import psutil
-
-        self._me = psutil.Process()
-        self._interval = interval
-        self._stop = threading.Event()
-        self.peak = 0
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        import psutil
-
-        while not self._stop.is_set():
-            total = 0
-            for child in self._me.children(recursive=True):
-                try:
-                    total += child.memory_info().rss
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    continue
-            self.peak = max(self.peak, total)
-            self._stop.wait(self._interval)
-
-    def __enter__(self) -> "_PeakMemory":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def adopt_orphans() -> None:
-    """Make this process the reaper of its orphaned descendants (Linux's child subreaper), so a server whose
-    parent (a notebook kernel) has exited is still found among this process's children, and stopped."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):  # not Linux: orphans go to init and are not seen
-        pass
-
-
-def _children() -> dict:
-    """This process's live descendants by pid."""
-    import psutil
-
-    alive = {}
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if child.status() != psutil.STATUS_ZOMBIE:
-                alive[child.pid] = child
-        except psutil.NoSuchProcess:
-            continue
-    return alive
-
-
-def _leftovers(before: set[int], grace: float = 10.0) -> list[str]:
-    """Processes started since ``before`` was taken that are still alive after ``grace`` seconds (a kernel
-    shuts down within it); they are killed and described."""
-    import psutil
-
-    deadline = time.monotonic() + grace
-    while True:
-        alive = [child for pid, child in _children().items() if pid not in before]
-        if not alive or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    described = []
-    for child in alive:
-        try:
-            described.append(f"{child.pid} {' '.join(child.cmdline())[:120]}")
-            child.kill()
-            child.wait(10)
-        except (psutil.NoSuchProcess, psutil.TimeoutExpired):
-            continue
-    return described
-
-
-def offline_guard(root: Path) -> Path:
-    """Switch the offline guard on for every process started from here on (kernels and what they start):
-    the checkout's ``tests/offline_guard`` on PYTHONPATH, and a fresh log, whose path is returned."""
-    import tempfile
-
-    guard = root / "tests" / "offline_guard"
-    if not (guard / "sitecustomize.py").is_file():
-        raise FileNotFoundError(f"no offline guard at {guard}: --offline-guard needs the repository checkout")
-    log = Path(tempfile.mkdtemp(prefix="mlops-labs-net-")) / "connections.log"
-    log.touch()
-    os.environ["MLOPS_LABS_NETWORK_LOG"] = str(log)
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(guard), os.environ.get("PYTHONPATH")) if p)
-    return log
-
-
 def _setup_cells(path: Path) -> int:
     """How many cells make up a notebook's Setup: those before its ``parameters`` cell (else its first
     two code cells: the bootstrap cell and the imports)."""
@@ -203,13 +122,14 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None,
     target.parent.mkdir(parents=True, exist_ok=True)
     status, error = "passed", ""
     adopt_orphans()
-    before = set(_children())
+    before = set(children())
     start = time.perf_counter()
-    with _PeakMemory() as memory:
+    with PeakMemory() as memory, tempfile.TemporaryDirectory(prefix="mlops-kernel-") as sockets:
         try:
             pm.execute_notebook(
                 str(path), str(target), parameters=parameters or {}, kernel_name="python3",
                 cwd=str(path.parent), progress_bar=False, execution_timeout=timeout, start_timeout=120,
+                kernel_manager_class=ipc_kernel_manager(sockets),
             )
         except pm.PapermillExecutionError as exc:
             status, error = "failed", f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
@@ -224,7 +144,7 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None,
         except Exception as exc:  # a kernel that died or timed out is a failure of that notebook, not of the run
             status, error = "failed", f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
-    left = _leftovers(before)
+    left = leftovers(before)
     if left:
         status, error = "failed", f"left running (now killed): {'; '.join(left)}" + (f"; {error}" if error else "")
     log = os.environ.get("MLOPS_LABS_NETWORK_LOG")
@@ -248,8 +168,10 @@ def refresh(path: Path, timeout: int = 900) -> None:
     if not path.is_file():
         raise FileNotFoundError(f"no notebook at {path}")
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    with tempfile.TemporaryDirectory(prefix="mlops-kernel-") as sockets:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                       kernel_manager_class=ipc_kernel_manager(sockets),
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
     nbformat.write(nb, path)
@@ -305,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.harness.runner", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebook files (default: every notebook)")
     parser.add_argument("-k", dest="patterns", action="append", help="only paths containing this text")
+    parser.add_argument("-j", dest="jobs", type=int, default=1, metavar="N",
+                        help="run N notebooks at a time, each from a process of its own (default 1; `make run "
+                             "ARGS=\"-j 2\"`); the output and the report are in the same order, with each "
+                             "notebook's own wall time and memory")
     parser.add_argument("-p", dest="parameters", nargs=2, action="append", default=[],
                         metavar=("NAME", "VALUE"), help="a parameter for the notebooks' parameters cell")
     parser.add_argument("--build", type=Path, default=None, help="report folder (default: build/)")
@@ -323,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh", action="store_true",
                         help="re-execute the notebooks in place to update their stored outputs (no report)")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"-j must be 1 or more, got {args.jobs}")
 
     root = _root(args.root, parser)
     missing = [str(p) for p in args.notebooks if not p.is_file()]
@@ -349,8 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     build = args.build or root / "build"
     params = _parse_parameters(args.parameters)
     results = []
-    for nb in notebooks:
-        result = run_notebook(nb, build / "executed", params, args.timeout, root, args.profile)
+    for result in _results(notebooks, args.jobs, build / "executed", params, args.timeout, root, args.profile):
         print(f"{result.status:>9}  {result.seconds:7.1f} s  {result.peak_mb:6.0f} MB  {result.notebook}"
               + (f"\n           {result.error}" if result.error else ""), flush=True)
         results.append(result)
@@ -360,6 +287,20 @@ def main(argv: list[str] | None = None) -> int:
     for r in failed:
         print(f"FAILED {r.notebook}: {r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _results(notebooks: list[Path], jobs: int, *run_args):
+    """Each notebook's Result, in the notebooks' order: run here one by one, or ``jobs`` at a time by worker
+    processes (each runs one notebook at a time, so its children are that notebook's kernel and servers)."""
+    if jobs == 1:
+        yield from (run_notebook(nb, *run_args) for nb in notebooks)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=worker_start) as pool:
+        futures = [pool.submit(run_notebook, nb, *run_args) for nb in notebooks]
+        yield from (future.result() for future in futures)
 
 
 def _root(given: Path | None, parser: argparse.ArgumentParser) -> Path:
