@@ -8,17 +8,9 @@ env.quiet()
 pytestmark = pytest.mark.filterwarnings("ignore:np.find_common_type is deprecated:DeprecationWarning")
 tfdv = pytest.importorskip("tensorflow_data_validation")
 from tensorflow_metadata.proto.v0 import schema_pb2  # noqa: E402
+from test_checks_data_validation import split  # noqa: E402  (the diabetes split of Exercise 1, written once)
 
 LABEL = "readmitted"
-
-
-def split(df):
-    train_len = int(len(df) * 0.7)
-    eval_len = (len(df) - train_len) // 2
-    train = df.iloc[:train_len].sample(frac=1, random_state=48).reset_index(drop=True)
-    evaluation = df.iloc[train_len:train_len + eval_len].sample(frac=1, random_state=48).reset_index(drop=True)
-    serving = df.iloc[train_len + eval_len:].sample(frac=1, random_state=48).reset_index(drop=True)
-    return train, evaluation, serving.drop(columns=[LABEL])
 
 
 @pytest.fixture(scope="module")

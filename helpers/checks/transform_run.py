@@ -159,7 +159,7 @@ def _column(outputs: "pd.DataFrame", key: str, how: str) -> Any:
     if name not in outputs.columns:
         have = _listing(sorted(outputs.columns)) or "nothing"
         raise _Failed(f"the outputs have no {name!r} (they have {have})",
-                      f"set outputs[transformed_name({key!r})] = {how}")
+                      f"set outputs[transformed_name({key!r})] to {how}")
     return outputs[name]
 
 
