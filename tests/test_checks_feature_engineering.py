@@ -183,7 +183,7 @@ def _decode(file_pattern, num_records, raw=False, lists=False):
 
 def test_get_records(lab, written):
     _, folder = written
-    pattern, rows = str(folder / "Split-train" / "*.gz"), lab["splits"]["train"]
+    pattern, rows = folder, lab["splits"]["train"]  # the check reads Split-train/*.gz in the folder
     verdict(checks.check_get_records(_decode, pattern, rows, exercise=2), True, "3 records decoded, 11 features")
     verdict(checks.check_get_records(lambda p, n: _decode(p, n, raw=True), pattern, rows, exercise=2), False,
             "is bytes", "decode the bytes")
@@ -355,7 +355,7 @@ def test_a_wrong_split_fails_exercise_1_and_the_later_checks_name_it(lab, writte
     same_size = {"train": df.head(5787), "eval": lab["splits"]["eval"]}
     verdict(checks.check_examples(folder, same_size, df, buckets, exercise=1), False,
             "the 'train' split does not hold the rows the hash split puts there")
-    for result in (checks.check_get_records(_decode, str(folder / "Split-train" / "*.gz"), halves["train"], halves,
+    for result in (checks.check_get_records(_decode, folder, halves["train"], halves,
                                             data=df, buckets=buckets, exercise=2),
                    checks.check_split_statistics(stats, halves, data=df, buckets=buckets, exercise=3)):
         verdict(result, False, "the 'train' split has 4,322 rows", "make Exercise 1 pass first")
@@ -409,3 +409,14 @@ def test_buckets_must_be_as_many_as_the_module_says(lab, module):
     two = NUMERIC.replace("FEATURE_BUCKET_COUNT[key])", "2)")
     verdict(checks.check_numeric_transforms(module(two), lab["rows"], lab["schema"], exercise=6), False,
             "wind_speed_xf uses 2 bucket(s), [0, 1]; wind_speed has 3 quantile buckets", "FEATURE_BUCKET_COUNT")
+
+
+def test_a_module_file_is_imported_by_the_check_itself(lab, tmp_path):
+    path = tmp_path / "traffic_transform.py"
+    verdict(checks.check_label(path, lab["rows"], lab["schema"], exercise=8), False,
+            "there is no module file traffic_transform.py")
+    path.write_text(HEAD + textwrap.dedent(LABEL))
+    verdict(checks.check_label(path, lab["rows"], lab["schema"], exercise=8), True, "above the mean volume")
+    path.write_text(HEAD + "\ndef derive_label(inputs)\n    return {}\n")  # a colon forgotten
+    verdict(checks.check_label(path, lab["rows"], lab["schema"], exercise=8), False,
+            "the module file does not import (SyntaxError", "fix the exercise cell that appends the failing code")

@@ -139,12 +139,12 @@ def _comparable(rows: Any) -> list[str]:
     return sorted(map(str, out.itertuples(index=False)))
 
 
-@_check(names=("function", "rows", "splits", "data", "buckets"))
-def check_get_records(function: Any, file_pattern: str, rows: Any, splits: Any = None, data: Any = None,
+@_check(names=("function", "examples_dir", "rows", "splits", "data", "buckets"))
+def check_get_records(function: Any, examples_dir: Any, rows: Any, splits: Any = None, data: Any = None,
                       buckets: Mapping[str, int] | None = None) -> str:
     """Exercise: ``get_records(file_pattern, num_records)`` decodes the first tf.Examples into dictionaries of
-    plain values (str, int, float), which match the first rows written (``splits`` checked against the hash
-    split of ``data`` first, when given).
+    plain values (str, int, float), which match the first rows written to ``examples_dir/Split-train``
+    (``splits`` checked against the hash split of ``data`` first, when given).
 
     Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
     """
@@ -155,6 +155,7 @@ def check_get_records(function: Any, file_pattern: str, rows: Any, splits: Any =
     if not callable(function):
         raise _Failed(f"get_records should be a function, got {type(function).__name__}")
     rows = _frame(rows, "the rows written")
+    file_pattern = str(Path(examples_dir) / "Split-train" / "*.gz")
     for count in (1, 3):
         with _calling("get_records"):
             records = function(file_pattern, count)

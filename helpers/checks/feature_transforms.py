@@ -50,7 +50,8 @@ def check_numeric_transforms(module: Any, rows: Any, schema: Any) -> str:
 
     Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
     """
-    outputs, _ = _run(_module(module), "scale_numeric_features", rows, schema)
+    module = _module(module)
+    outputs, _ = _run(module, "scale_numeric_features", rows, schema)
     for key in module.DENSE_FLOAT_FEATURE_KEYS:
         zscore(_column(outputs, key, "its z-score (tft.scale_to_z_score)"), rows[key], key,
                "DENSE_FLOAT_FEATURE_KEYS take a z-score: tf.Transform has a function for it")
@@ -73,7 +74,8 @@ def check_vocabularies(module: Any, rows: Any, schema: Any) -> str:
 
     Introduced in course2_data/C2_W2_Assignment_Feature_Engineering.ipynb.
     """
-    keys, oov = _module(module).VOCAB_FEATURE_KEYS, module.OOV_SIZE
+    module = _module(module)
+    keys, oov = module.VOCAB_FEATURE_KEYS, module.OOV_SIZE
     unseen = _frame(rows, "the rows to analyze").head(1).loc[[rows.index[0]] * 20].reset_index(drop=True)
     for key in keys:
         unseen[key] = [f"never seen {key} {i}" for i in range(20)]
@@ -109,7 +111,8 @@ def check_label(module: Any, rows: Any, schema: Any) -> str:
     """
     import numpy as np
 
-    key = _module(module).VOLUME_KEY
+    module = _module(module)
+    key = module.VOLUME_KEY
     outputs, _ = _run(module, "derive_label", rows, schema)
     label = _column(outputs, key, "the label: 1 above the mean volume, else 0")
     raw = np.asarray(rows[key], dtype=float)
@@ -167,7 +170,7 @@ def check_transformed_records(transformed_dir: Any, splits: Any, module: Any, da
 
     if data is not None:
         _verify_splits(splits, data, buckets)
-    _module(module)
+    module = _module(module)
     train, evaluation = _frame(splits["train"], "the train split"), _frame(splits["eval"], "the eval split")
     records = {}
     for split, rows in (("train", train), ("eval", evaluation)):
