@@ -250,9 +250,10 @@ def test_a_stub_or_a_missing_function_is_a_verdict(lab, module):
             "scale_numeric_features() still raises NotImplementedError (Exercise 4: Scale)", "Hint: replace the stub")
     verdict(checks.check_label(module(NUMERIC), lab["rows"], lab["schema"], exercise=6), False,
             "the transform module has no function derive_label()")
-    name = "traffic_transform"  # noqa: F841 - a module's name where the module belongs
+    name = "traffic_transform"  # noqa: F841 - a module's name where the module or its file belongs
     verdict(checks.check_label("name", lab["rows"], lab["schema"], exercise=6), False,
-            "pass the transform module")
+            "there is no module file traffic_transform")
+    verdict(checks.check_label(42, lab["rows"], lab["schema"], exercise=6), False, "pass the transform module")
     broken = LABEL.replace("tf.greater(volume, tft.mean(volume))", "tf.greater(inputs[VOLUME_KEY], tft.mean(volume))")
     verdict(checks.check_label(module(broken), lab["rows"], lab["schema"], exercise=6), False,
             "tf.Transform could not run derive_label(): TypeError")
