@@ -244,7 +244,11 @@ def _as_inferred(schema: Any, train_stats: Any, source: str = "the training stat
                       f"{len(reference.feature)}", "infer it from the training statistics")
     if schema != reference:
         differ = sorted(f.name for f, g in zip(schema.feature, reference.feature) if f != g)
-        raise _Failed(f"the schema differs from the one inferred from {source} ({_listing(differ[:5])})",
+        domains = sorted({d.name for d in schema.string_domain} ^ {d.name for d in reference.string_domain} |
+                         {d.name for d, e in zip(schema.string_domain, reference.string_domain) if d != e})
+        what = _listing(differ[:5]) if differ else f"the values of the domain(s) {_listing(domains[:5])}" \
+            if domains else "its settings"
+        raise _Failed(f"the schema differs from the one inferred from {source} ({what})",
                       "infer it from the training statistics only, and do not edit it yet")
     return schema
 
