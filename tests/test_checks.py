@@ -8,32 +8,16 @@ env.quiet()
 pytestmark = pytest.mark.filterwarnings("ignore:np.find_common_type is deprecated:DeprecationWarning")
 tfdv = pytest.importorskip("tensorflow_data_validation")
 from tensorflow_metadata.proto.v0 import schema_pb2  # noqa: E402
+from test_checks_data_validation import diabetes_lab, split  # noqa: E402  (C2_W1's data, written once)
 
 LABEL = "readmitted"
-
-
-def split(df):
-    train_len = int(len(df) * 0.7)
-    eval_len = (len(df) - train_len) // 2
-    train = df.iloc[:train_len].sample(frac=1, random_state=48).reset_index(drop=True)
-    evaluation = df.iloc[train_len:train_len + eval_len].sample(frac=1, random_state=48).reset_index(drop=True)
-    serving = df.iloc[train_len + eval_len:].sample(frac=1, random_state=48).reset_index(drop=True)
-    return train, evaluation, serving.drop(columns=[LABEL])
 
 
 @pytest.fixture(scope="module")
 def lab():
     """The solution of C2_W1_Assignment_Data_Validation, step by step, on the generated data."""
-    import numpy as np
-
-    df = data.load_diabetes(n_rows=4000, seed=3).replace("?", np.nan)
-    train, evaluation, serving = split(df)
-    cols = [c for c in df.columns if c not in ("encounter_id", "patient_nbr")]
-    options = tfdv.StatsOptions(feature_allowlist=cols)
-    train_stats = tfdv.generate_statistics_from_dataframe(train, stats_options=options)
-    eval_stats = tfdv.generate_statistics_from_dataframe(evaluation, stats_options=options)
-    return {"df": df, "train": train, "eval": evaluation, "serving": serving, "cols": cols,
-            "train_stats": train_stats, "eval_stats": eval_stats}
+    lab = diabetes_lab(4000, 3)
+    return {**lab, "train": lab["train_df"], "eval": lab["eval_df"], "serving": lab["serving_df"]}
 
 
 def fresh_schema(lab):

@@ -87,16 +87,16 @@ def test_transformed_features_check(df):
     good = _transformed(df, numeric, categorical)
     assert checks.check_transformed_features(good, df, numeric, categorical, LABEL, exercise=4)
     zero_one = good.assign(Slope_xf=(df["Slope"] - df["Slope"].min()) / (df["Slope"].max() - df["Slope"].min()))
-    assert "not the z-score of 'Slope'" in str(
+    assert "Slope_xf lies within 0-1 (mean 0.28): scaled to 0-1, not z-scored" in str(
         checks.check_transformed_features(zero_one, df, numeric, categorical, LABEL, exercise=4))
     missing = good.drop(columns="Soil_Type_xf")
     assert "no transformed feature 'Soil_Type_xf'" in str(
         checks.check_transformed_features(missing, df, numeric, categorical, LABEL, exercise=4))
     strings = good.assign(Soil_Type_xf=df["Soil_Type"])
-    assert "expected integer vocabulary ids" in str(
+    assert "Soil_Type_xf holds object values, not integer vocabulary ids" in str(
         checks.check_transformed_features(strings, df, numeric, categorical, LABEL, exercise=4))
     reversed_ids = good.assign(Wilderness_Area_xf=3 - good["Wilderness_Area_xf"])
-    assert "most frequent value" in str(
+    assert "the most frequent Wilderness_Area does not get id 0" in str(
         checks.check_transformed_features(reversed_ids, df, numeric, categorical, LABEL, exercise=4))
     label = good.assign(Cover_Type_xf=np.zeros(len(df), dtype=int))
     assert "differs from the raw label" in str(
@@ -115,11 +115,11 @@ def test_transformed_features_check_with_each_scaling(df):
         "✓ Exercise 4 passed: 1,500 records: 1 min-max scaled, 1 scaled to 0-1, 1 z-scored, 1 vocabularies, "
         "the label unchanged")
     z = good.assign(Slope_xf=(df["Slope"] - df["Slope"].mean()) / df["Slope"].std(ddof=0))
-    assert "'Slope_xf' is z-scored, not scaled to 0-1" in str(
+    assert "Slope_xf has mean 0 and std 1: z-scored, not scaled to 0-1" in str(
         checks.check_transformed_features(z, df, numeric, categorical, LABEL, **kinds, exercise=4))
     raw = good.assign(Hillshade_Noon_xf=df["Hillshade_Noon"])
     verdict = str(checks.check_transformed_features(raw, df, numeric, categorical, LABEL, **kinds, exercise=4))
-    assert "'Hillshade_Noon_xf' is spanning" in verdict and "tft.scale_to_0_1" in verdict
+    assert "Hillshade_Noon_xf spans" in verdict and "SCALE_01_FEATURE_KEYS are scaled to 0-1" in verdict
     text = good.assign(Slope_xf=df["Soil_Type"])
     assert "'Slope_xf' holds object values, expected numbers" in str(
         checks.check_transformed_features(text, df, numeric, categorical, LABEL, **kinds, exercise=4))
@@ -173,3 +173,70 @@ def test_transform_schema_check(schema):
     assert "differs from the curated" in str(checks.check_transform_schema(inferred, curated, LABEL, exercise=6))
     path = "schema.pbtxt"  # noqa: F841 - a learner's variable holding a path, named by the check cell
     assert "Schema protocol buffer" in str(checks.check_transform_schema("path", curated, LABEL, exercise=6))
+
+
+# each mistake fails at its own exercise; the later checks name it ------------------------------------------
+
+
+@pytest.fixture()
+def train_stats(df):
+    return tfdv.generate_statistics_from_dataframe(df)
+
+
+def _copy(schema):
+    copy = schema_pb2.Schema()
+    copy.CopyFrom(schema)
+    return copy
+
+
+def test_a_curated_schema_changes_only_the_ranges_and_the_label(schema, train_stats):
+    assert checks.check_curated_schema(_curate(_copy(schema)), RANGES, LABEL, 7, train_stats=train_stats, exercise=2)
+    loosened = _curate(_copy(schema))
+    tfdv.get_feature(loosened, "Elevation").presence.min_fraction = 0.5
+    result = checks.check_curated_schema(loosened, RANGES, LABEL, 7, train_stats=train_stats, exercise=2)
+    assert not result and "apart from the ranges and the label, the schema differs" in str(result)
+    assert "'Elevation'" in str(result) and "change only the features RANGES lists" in str(result)
+    later = _curate(_copy(schema))  # the check cell run again after Exercise 3 added the environments
+    later.default_environment.extend(["TRAINING", "SERVING"])
+    tfdv.get_feature(later, LABEL).not_in_environment.append("SERVING")
+    assert checks.check_curated_schema(later, RANGES, LABEL, 7, train_stats=train_stats, exercise=2)
+
+
+def test_a_wrong_selection_fails_exercise_1_and_the_later_checks_name_it(df, schema, train_stats):
+    first_k = list(df.select_dtypes("number").columns.drop(LABEL)[:8])  # the first k columns, not the best k
+    assert "missing" in str(checks.check_feature_selection(first_k, df, LABEL, 8, exercise=1))
+    later = checks.check_curated_schema(_curate(schema), RANGES, LABEL, 7, train_stats=train_stats, selected=first_k,
+                                        df=df, k=8, exercise=2)
+    assert not later and "the selection comes from Exercise 1" in str(later)
+    good = _transformed(df, ["Elevation"], ["Wilderness_Area"])
+    later = checks.check_transformed_features(good, df, ["Elevation"], ["Wilderness_Area"], LABEL, selected=first_k,
+                                              df=df, k=8, exercise=4)
+    assert not later and "the selection comes from Exercise 1" in str(later)
+    assert checks.check_transformed_features(good, df, ["Elevation"], ["Wilderness_Area"], LABEL,
+                                             selected=_selected(df), df=df, k=8, exercise=4)
+
+
+def test_vocabulary_files_are_named_after_their_features(df, tmp_path):
+    good = _transformed(df, ["Elevation"], ["Wilderness_Area"])
+    assets = tmp_path / "transform_fn" / "assets"
+    assets.mkdir(parents=True)
+    (assets / "vocab_compute_and_apply_vocabulary_vocabulary").write_text("Neota\n")
+    result = checks.check_transformed_features(good, df, ["Elevation"], ["Wilderness_Area"], LABEL, graph_dir=tmp_path,
+                                               exercise=4)
+    assert not result and "no vocabulary file is named 'Wilderness_Area'" in str(result)
+    (assets / "Wilderness_Area").write_text("Neota\n")
+    assert checks.check_transformed_features(good, df, ["Elevation"], ["Wilderness_Area"], LABEL, graph_dir=tmp_path,
+                                             exercise=4)
+
+
+def test_the_transform_schema_must_be_read_back_not_the_object_in_memory(schema):
+    curated = _curate(schema)
+    result = checks.check_transform_schema(curated, curated, LABEL, exercise=6)
+    assert not result and "the schema object in memory, not the one read back" in str(result)
+
+
+def test_a_schema_without_the_label_is_the_learners_verdict(schema):
+    schema.default_environment.extend(["TRAINING", "SERVING"])
+    del schema.feature[[f.name for f in schema.feature].index(LABEL)]
+    result = checks.check_environments(schema, None, LABEL, exercise=3)
+    assert str(result).startswith("✗ Exercise 3: the schema has no feature 'Cover_Type'"), str(result)

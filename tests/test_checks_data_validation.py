@@ -26,11 +26,12 @@ def split(df, shuffle=True, reset=True):
     return parts[0], parts[1], parts[2].drop(columns=[LABEL])
 
 
-@pytest.fixture(scope="module")
-def lab():
+def diabetes_lab(rows: int, seed: int) -> dict:
+    """The solution of C2_W1_Assignment_Data_Validation up to the statistics, on generated data: the frame, its
+    three splits, the allow-list, the options and each split's statistics."""
     import numpy as np
 
-    df = data.load_diabetes(n_rows=2000, seed=5).replace("?", np.nan)
+    df = data.load_diabetes(n_rows=rows, seed=seed).replace("?", np.nan)
     train_df, eval_df, serving_df = split(df)
     cols = [c for c in df.columns if c not in ("encounter_id", "patient_nbr")]
     options = tfdv.StatsOptions(feature_allowlist=cols)
@@ -38,6 +39,11 @@ def lab():
              for name, frame in (("train", train_df), ("eval", eval_df), ("serving", serving_df))}
     return {"df": df, "train_df": train_df, "eval_df": eval_df, "serving_df": serving_df, "cols": cols,
             "options": options, **{f"{k}_stats": v for k, v in stats.items()}}
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return diabetes_lab(2000, 5)
 
 
 def fails(verdict, *fragments):

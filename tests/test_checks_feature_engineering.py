@@ -155,11 +155,11 @@ def test_examples(lab, written):
             "train: 5,787 tf.Examples in Split-train, eval: 2,858 tf.Examples in Split-eval")
     halves = {"train": df.iloc[: len(df) // 2], "eval": df.iloc[len(df) // 2:]}
     verdict(checks.check_examples(folder, halves, df, buckets, exercise=1), False,
-            "a hash split of the 8,645 rows 2:1 gives it 5,787", "pipeline.hash_split")
+            "a hash split of the 8,645 rows 2:1 gives it 5,787", "pipeline.hash_split and split_buckets")
     verdict(checks.check_examples(folder, {"train": df}, df, buckets, exercise=1), False,
             "splits should be a dict with the splits ['eval', 'train'], got ['train']")
     verdict(checks.check_examples(folder / "elsewhere", lab["splits"], df, buckets, exercise=1), False,
-            "there is no folder Split-train")
+            "there are no gzipped tf.Examples in Split-train")
     pipeline.write_examples(lab["splits"]["eval"].head(5), folder / "Split-eval" / "again.gz")
     verdict(checks.check_examples(folder, lab["splits"], df, buckets, exercise=1), False,
             "Split-eval holds 2,863 tf.Examples, but the 'eval' split has 2,858 rows")
@@ -183,12 +183,12 @@ def _decode(file_pattern, num_records, raw=False, lists=False):
 
 def test_get_records(lab, written):
     _, folder = written
-    pattern, rows = str(folder / "Split-train" / "*.gz"), lab["splits"]["train"]
+    pattern, rows = folder, lab["splits"]["train"]  # the check reads Split-train/*.gz in the folder
     verdict(checks.check_get_records(_decode, pattern, rows, exercise=2), True, "3 records decoded, 11 features")
     verdict(checks.check_get_records(lambda p, n: _decode(p, n, raw=True), pattern, rows, exercise=2), False,
-            "is bytes", "value.decode()")
+            "is bytes", "decode the bytes")
     verdict(checks.check_get_records(lambda p, n: _decode(p, n, lists=True), pattern, rows, exercise=2), False,
-            "is a list", "values[0]")
+            "is a list", "single value")
     verdict(checks.check_get_records(lambda p, n: _decode(p, 2), pattern, rows, exercise=2), False,
             "get_records(pattern, 1) returned 2 items, expected a list of 1 dictionaries")
     skipped = lambda p, n: _decode(p, n + 1)[1:]  # noqa: E731
@@ -250,9 +250,10 @@ def test_a_stub_or_a_missing_function_is_a_verdict(lab, module):
             "scale_numeric_features() still raises NotImplementedError (Exercise 4: Scale)", "Hint: replace the stub")
     verdict(checks.check_label(module(NUMERIC), lab["rows"], lab["schema"], exercise=6), False,
             "the transform module has no function derive_label()")
-    name = "traffic_transform"  # noqa: F841 - a module's name where the module belongs
+    name = "traffic_transform"  # noqa: F841 - a module's name where the module or its file belongs
     verdict(checks.check_label("name", lab["rows"], lab["schema"], exercise=6), False,
-            "pass the transform module")
+            "there is no module file traffic_transform")
+    verdict(checks.check_label(42, lab["rows"], lab["schema"], exercise=6), False, "pass the transform module")
     broken = LABEL.replace("tf.greater(volume, tft.mean(volume))", "tf.greater(inputs[VOLUME_KEY], tft.mean(volume))")
     verdict(checks.check_label(module(broken), lab["rows"], lab["schema"], exercise=6), False,
             "tf.Transform could not run derive_label(): TypeError")
@@ -291,27 +292,132 @@ def test_label_wrong_answers(lab, module, old, new, fragment):
 # the transformed records -------------------------------------------------------------------------------------
 
 
-def _records(raw):
-    """What the solution's transform writes for `raw`, computed with pandas."""
-    temp, hum = raw["temp"], raw["humidity"]
+def _records(raw, fit=None):
+    """What the solution's transform writes for `raw`, analyzed on `fit` (`raw` itself by default), computed
+    with pandas."""
+    fit = raw if fit is None else fit
+    temp, hum, volume = fit["temp"], fit["humidity"], fit["traffic_volume"]
     return pd.DataFrame({
-        "temp_xf": (temp - temp.mean()) / temp.std(ddof=0), "humidity_xf": (hum - hum.min()) / (hum.max() - hum.min()),
+        "temp_xf": (raw["temp"] - temp.mean()) / temp.std(ddof=0),
+        "humidity_xf": (raw["humidity"] - hum.min()) / (hum.max() - hum.min()),
         "wind_speed_xf": pd.qcut(raw["wind_speed"], 3, labels=False, duplicates="drop"),
         "holiday_xf": raw["holiday"].map({"None": 0, "Holiday": 1}),
-        "weather_main_xf": raw["weather_main"].map({v: i for i, v in enumerate(raw["weather_main"].value_counts().index)
+        "weather_main_xf": raw["weather_main"].map({v: i for i, v in enumerate(fit["weather_main"].value_counts().index)
                                                     }),
-        "traffic_volume_xf": (raw["traffic_volume"] > raw["traffic_volume"].mean()).astype(int),
+        "traffic_volume_xf": (raw["traffic_volume"] > volume.mean()).astype(int),
     })
 
 
-def test_transformed_records(lab, module):
-    raw, mod = lab["splits"]["train"], module(NUMERIC)
-    verdict(checks.check_transformed_records(_records(raw), raw, mod, exercise=7), True, "5,787 records")
-    shifted = _records(raw).assign(temp_xf=lambda d: d["temp_xf"] + 0.5)
-    verdict(checks.check_transformed_records(shifted, raw, mod, exercise=7), False, "temp_xf has mean 0.5000")
-    volume = raw["traffic_volume"]
-    median = _records(raw).assign(traffic_volume_xf=(volume > volume.median()).astype(int))
-    verdict(checks.check_transformed_records(median, raw, mod, exercise=7), False, "records have label 1")
-    verdict(checks.check_transformed_records(_records(raw).head(10), raw, mod, exercise=7), False,
-            "10 transformed records for 5,787 raw rows")
-    verdict(checks.check_transformed_records(pd.DataFrame(), raw, mod, exercise=7), False, "is empty")
+def _write(folder, train, evaluation):
+    for split, records in (("train", train), ("eval", evaluation)):
+        pipeline.write_examples(records, folder / f"Split-{split}" / "transformed_examples-00000-of-00001.gz")
+    return folder
+
+
+def test_transformed_records(lab, module, tmp_path):
+    splits, mod = lab["splits"], module(NUMERIC)
+    train, evaluation = splits["train"], splits["eval"]
+    df, buckets = data.load("traffic"), {"train": 2, "eval": 1}
+    right = _write(tmp_path / "right", _records(train), _records(evaluation, train))
+    verdict(checks.check_transformed_records(right, splits, mod, data=df, buckets=buckets, exercise=9), True,
+            "5,787 training and 2,858 evaluation records")
+    separately = _write(tmp_path / "separately", _records(train), _records(evaluation))  # eval analyzed on its own
+    verdict(checks.check_transformed_records(separately, splits, mod, exercise=9), False,
+            "temp_xf of the evaluation split was not computed with the training split's statistics")
+    on_eval = _write(tmp_path / "on_eval", _records(train, evaluation), _records(evaluation))
+    verdict(checks.check_transformed_records(on_eval, splits, mod, exercise=9), False,
+            "computed with the evaluation split's statistics", "analyze the training split only")
+    shifted = _write(tmp_path / "shifted", _records(train).assign(temp_xf=lambda d: d["temp_xf"] / 2),
+                     _records(evaluation, train))
+    verdict(checks.check_transformed_records(shifted, splits, mod, exercise=9), False,
+            "temp_xf of the training split is not what Exercise 6 asks for", "make Exercise 6 pass")
+    two = _write(tmp_path / "two", _records(train).assign(wind_speed_xf=lambda d: d["wind_speed_xf"].clip(0, 1)),
+                 _records(evaluation, train))
+    verdict(checks.check_transformed_records(two, splits, mod, exercise=9), False,
+            "wind_speed_xf has the bucket ids [0, 1], expected 0..2", "Exercise 6")
+    short = _write(tmp_path / "short", _records(train).head(10), _records(evaluation, train))
+    verdict(checks.check_transformed_records(short, splits, mod, exercise=9), False,
+            "Split-train of the transformed examples holds 10 records; the train split has 5,787 rows")
+    verdict(checks.check_transformed_records(tmp_path / "nowhere", splits, mod, exercise=9), False,
+            "there are no transformed examples in Split-train", "run the notebook's cells in order")
+    halves = {"train": df.iloc[: len(df) // 2], "eval": df.iloc[len(df) // 2:]}
+    verdict(checks.check_transformed_records(right, halves, mod, data=df, buckets=buckets, exercise=9), False,
+            "a hash split of the 8,645 rows 2:1 gives it 5,787", "make Exercise 1 pass first")
+
+
+# each mistake fails at its own exercise; the later checks name it ------------------------------------------
+
+
+def test_a_wrong_split_fails_exercise_1_and_the_later_checks_name_it(lab, written):
+    df, folder = written
+    buckets, stats = {"train": 2, "eval": 1}, lab["stats"]
+    halves = {"train": df.iloc[: len(df) // 2].reset_index(drop=True), "eval": df.iloc[len(df) // 2:]}
+    verdict(checks.check_examples(folder, halves, df, buckets, exercise=1), False, "gives it 5,787")
+    same_size = {"train": df.head(5787), "eval": lab["splits"]["eval"]}
+    verdict(checks.check_examples(folder, same_size, df, buckets, exercise=1), False,
+            "the 'train' split does not hold the rows the hash split puts there")
+    for result in (checks.check_get_records(_decode, folder, halves["train"], halves,
+                                            data=df, buckets=buckets, exercise=2),
+                   checks.check_split_statistics(stats, halves, data=df, buckets=buckets, exercise=3)):
+        verdict(result, False, "the 'train' split has 4,322 rows", "make Exercise 1 pass first")
+
+
+def test_examples_files_must_hold_their_splits_rows(lab, tmp_path):
+    df, splits = data.load("traffic"), lab["splits"]
+    pipeline.write_examples(df.head(len(splits["train"])), tmp_path / "Split-train" / "data.gz")
+    pipeline.write_examples(splits["eval"], tmp_path / "Split-eval" / "data.gz")
+    verdict(checks.check_examples(tmp_path, splits, df, {"train": 2, "eval": 1}, exercise=1), False,
+            "Split-train does not hold the rows of the 'train' split")
+
+
+def test_statistics_of_the_wrong_files_fail_exercise_3_and_validation_names_it(lab):
+    df, buckets, splits, stats = data.load("traffic"), {"train": 2, "eval": 1}, lab["splits"], lab["stats"]
+    verdict(checks.check_split_statistics(stats, splits, data=df, buckets=buckets, exercise=3), True)
+    all_train = {"train": stats["train"], "eval": stats["train"]}  # every split read from Split-train
+    verdict(checks.check_split_statistics(all_train, splits, data=df, buckets=buckets, exercise=3), False,
+            "the statistics of 'eval' describe 5,787 examples, but the split has 2,858", "Split-eval")
+    anomalies = tfdv.validate_statistics(stats["train"], lab["schema"])
+    verdict(checks.check_eval_validation(anomalies, all_train, lab["schema"], data=df, buckets=buckets, exercise=5),
+            False, "stats['eval'] describe 5,787 examples; the eval split has 2,858", "Exercise 3")
+
+
+def test_a_schema_from_the_wrong_statistics_fails_exercise_4_and_validation_names_it(lab):
+    df, buckets, stats = data.load("traffic"), {"train": 2, "eval": 1}, lab["stats"]
+    verdict(checks.check_inferred_schema(lab["schema"], stats, df, buckets, exercise=4), True,
+            "11 features, 2 with a string domain")
+    from_eval = tfdv.infer_schema(stats["eval"])
+    verdict(checks.check_inferred_schema(from_eval, stats, df, buckets, exercise=4), False,
+            "differs from the one inferred from the training statistics (the values of the domain(s) 'weather_main')")
+    anomalies = tfdv.validate_statistics(stats["eval"], from_eval)
+    verdict(checks.check_eval_validation(anomalies, stats, from_eval, data=df, buckets=buckets, exercise=5), False,
+            "the schema comes from Exercise 4")
+    assert checks.check_eval_validation(tfdv.validate_statistics(stats["eval"], lab["schema"]), stats, lab["schema"],
+                                        data=df, buckets=buckets, exercise=5)
+
+
+def test_a_statistics_file_an_earlier_run_left_cannot_pass(lab, tmp_path):
+    import os
+
+    for split in lab["splits"]:
+        (tmp_path / f"Split-{split}").mkdir()
+        (tmp_path / f"Split-{split}" / "FeatureStats.tfrecord").write_bytes(b"")
+    os.utime(tmp_path / "Split-eval" / "FeatureStats.tfrecord", (0, 0))  # from a run long before this kernel
+    verdict(checks.check_split_statistics(lab["stats"], lab["splits"], tmp_path, exercise=3), False,
+            "Split-eval/FeatureStats.tfrecord was written before this kernel started")
+
+
+def test_buckets_must_be_as_many_as_the_module_says(lab, module):
+    two = NUMERIC.replace("FEATURE_BUCKET_COUNT[key])", "2)")
+    verdict(checks.check_numeric_transforms(module(two), lab["rows"], lab["schema"], exercise=6), False,
+            "wind_speed_xf uses 2 bucket(s), [0, 1]; wind_speed has 3 quantile buckets", "FEATURE_BUCKET_COUNT")
+
+
+def test_a_module_file_is_imported_by_the_check_itself(lab, tmp_path):
+    path = tmp_path / "traffic_transform.py"
+    verdict(checks.check_label(path, lab["rows"], lab["schema"], exercise=8), False,
+            "there is no module file traffic_transform.py")
+    path.write_text(HEAD + textwrap.dedent(LABEL))
+    verdict(checks.check_label(path, lab["rows"], lab["schema"], exercise=8), True, "above the mean volume")
+    path.write_text(HEAD + "\ndef derive_label(inputs)\n    return {}\n")  # a colon forgotten
+    verdict(checks.check_label(path, lab["rows"], lab["schema"], exercise=8), False,
+            "the module file does not import (SyntaxError", "fix the exercise cell that appends the failing code")

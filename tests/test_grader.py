@@ -195,17 +195,103 @@ OTHERS = ["C2_W2_Assignment_Feature_Engineering.ipynb", "C2_W3_Assignment_Data_P
 
 
 @pytest.mark.parametrize("name", OTHERS)
-def test_the_other_assignments_untouched_get_each_verdict_from_its_check_cell(tmp_path, name):
-    report = grader.grade(_real_copy(tmp_path, name=name), build=tmp_path / "grades", root=tmp_path)
+def test_the_other_solutions_score_full_marks_and_their_files_do_not_pass_the_untouched_copy(tmp_path, name):
+    report = grader.grade(_real_copy(tmp_path, solved=True, name=name), build=tmp_path / "grades", root=tmp_path)
+    assert report["score"] == report["out_of"] and report["restored"] == [], report["exercises"]
+    stale = tmp_path / "course2_data" / "outputs" / Path(name).stem
+    assert any(stale.rglob("*.gz")), "the solved run left its files, as an earlier run of the learner would"
+    shutil.copy(ROOT / "course2_data" / name, tmp_path / "course2_data" / name)  # the untouched copy, same folder
+    report = grader.grade(tmp_path / "course2_data" / name, build=tmp_path / "grades", root=tmp_path)
     assert report["score"] == 0 and _check_cell_errors(tmp_path / "grades", name) == []
-    for g in report["exercises"]:
+    for g in report["exercises"]:  # the check's own verdict, not the grader's fallback
         assert g["hint"].startswith(("run the notebook's cells in order", "replace the stub")), g
 
 
-@pytest.mark.parametrize("name", OTHERS)
-def test_the_other_solutions_score_full_marks(tmp_path, name):
-    report = grader.grade(_real_copy(tmp_path, solved=True, name=name), build=tmp_path / "grades", root=tmp_path)
-    assert report["score"] == report["out_of"] and report["restored"] == [], report["exercises"]
+W2, W3 = OTHERS
+EIGHT = " " * 8
+
+
+def _grade_mistakes(tmp_path: Path, name: str, mistakes: dict[int, str]) -> list[dict]:
+    report = grader.grade(_real_copy(tmp_path, mistakes, solved=True, name=name), build=tmp_path / "grades",
+                          root=tmp_path)
+    assert _check_cell_errors(tmp_path / "grades", name) == []
+    return report["exercises"]
+
+
+def test_c2_w2_statistics_of_one_folder_too_few_buckets_and_no_oov_buckets_each_fail_where_they_are(tmp_path):
+    grades = _grade_mistakes(tmp_path, W2, {
+        3: ('stats = {split: tfdv.generate_statistics_from_tfrecord(\n'
+            '    str(examples_dir / "Split-train" / "*.gz"),\n'
+            '    output_path=str(statistics_dir / f"Split-{split}" / "FeatureStats.tfrecord"),\n'
+            '    pipeline_options=pipeline_options) for split in splits}\n'),
+        6: ("for key in DENSE_FLOAT_FEATURE_KEYS:\n"
+            "        outputs[transformed_name(key)] = tft.scale_to_z_score(inputs[key])\n"
+            "    for key in RANGE_FEATURE_KEYS:\n"
+            "        outputs[transformed_name(key)] = tft.scale_to_0_1(inputs[key])\n"
+            "    for key in BUCKET_FEATURE_KEYS:\n"
+            "        outputs[transformed_name(key)] = tft.bucketize(inputs[key], 2)\n"),
+        7: ("for key in VOCAB_FEATURE_KEYS:\n"
+            "        outputs[transformed_name(key)] = tft.compute_and_apply_vocabulary(\n"
+            "            inputs[key], top_k=VOCAB_SIZE, vocab_filename=key)\n"),
+    })
+    assert [g["points"] for g in grades] == [1, 1, 0, 1, 0, 0, 0, 1, 0], grades
+    three, five, six, seven, nine = (grades[i - 1] for i in (3, 5, 6, 7, 9))
+    assert "the statistics of 'eval' describe 5,787 examples, but the split has 2,858" in three["verdict"], three
+    assert "Exercise 3" in five["hint"] and "Exercise 6" in nine["hint"], (five, nine)
+    assert "wind_speed_xf uses 2 bucket(s)" in six["verdict"] and "FEATURE_BUCKET_COUNT" in six["hint"], six
+    assert "get id -1: there are no OOV buckets" in seven["verdict"], seven
+    assert not any("tft." in g["hint"] and "(" in g["hint"].split("tft.", 1)[1][:40] for g in grades), grades
+
+
+def test_c2_w2_a_schema_from_eval_and_eval_analyzed_on_its_own_each_fail_where_they_are(tmp_path):
+    grades = _grade_mistakes(tmp_path, W2, {
+        4: 'schema = tfdv.infer_schema(statistics=stats["eval"])\n',
+        9: ("transformed_train, transform_fn = (\n"
+            f"{EIGHT}    (raw['train'], sources['train'].TensorAdapterConfig())\n"
+            f"{EIGHT}    | 'AnalyzeAndTransform' >> tft_beam.AnalyzeAndTransformDataset(module.preprocessing_fn,\n"
+            f"{EIGHT}                                                              output_record_batches=True))\n"
+            f"{EIGHT}transformed_eval, _ = (\n"
+            f"{EIGHT}    (raw['eval'], sources['eval'].TensorAdapterConfig())\n"
+            f"{EIGHT}    | 'AnalyzeEval' >> tft_beam.AnalyzeAndTransformDataset(module.preprocessing_fn,\n"
+            f"{EIGHT}                                                      output_record_batches=True))\n"),
+    })
+    assert [g["points"] for g in grades] == [1, 1, 1, 0, 0, 1, 1, 1, 0], grades
+    four, five, nine = grades[3], grades[4], grades[8]
+    assert "differs from the one inferred from the training statistics" in four["verdict"], four
+    assert "Exercise 4" in five["hint"], five
+    assert "of the evaluation split was not computed with the training split's statistics" in nine["verdict"], nine
+
+
+def test_c2_w3_a_lazy_selection_fails_exercise_1_and_the_checks_built_on_it_name_it(tmp_path):
+    grades = _grade_mistakes(tmp_path, W3, {
+        1: "selected_features = list(numeric_columns[:select_k])  # the first k, not the best k\n",
+        3: ('schema.default_environment.append("TRAINING")\nschema.default_environment.append("SERVING")\n'
+            'serving_anomalies = tfdv.validate_statistics(serving_stats, schema, environment="SERVING")\n'),
+    })
+    assert [g["points"] for g in grades] == [0, 0, 0, 0, 1, 1], grades
+    assert "expected the 8 numeric columns with the highest ANOVA F score" in grades[0]["verdict"], grades[0]
+    assert "Exercise 1" in grades[1]["hint"] and "Exercise 1" in grades[3]["hint"], grades
+    assert "'Cover_Type' is still expected in the SERVING environment" in grades[2]["verdict"], grades[2]
+
+
+def test_c2_w3_z_scores_everywhere_and_the_output_events_each_fail_where_they_are(tmp_path):
+    grades = _grade_mistakes(tmp_path, W3, {
+        4: ("for key in SCALE_MINMAX_FEATURE_KEYS + SCALE_01_FEATURE_KEYS + SCALE_Z_FEATURE_KEYS:\n"
+            "        outputs[transformed_name(key)] = tft.scale_to_z_score(inputs[key])\n"
+            "    for key in VOCAB_FEATURE_KEYS:\n"
+            "        outputs[transformed_name(key)] = tft.compute_and_apply_vocabulary(\n"
+            "            inputs[key], vocab_filename=key)\n"
+            "    outputs[transformed_name(LABEL_KEY)] = inputs[LABEL_KEY]\n"),
+        5: ("[producer] = [e.execution_id for e in store.get_events_by_artifact_ids([artifact_id])\n"
+            "                  if e.type == metadata_store_pb2.Event.OUTPUT]\n"
+            "    ids = [e.artifact_id for e in store.get_events_by_execution_ids([producer])\n"
+            "           if e.type == metadata_store_pb2.Event.OUTPUT]\n"
+            "    return store.get_artifacts_by_id(ids)\n"),
+    })
+    assert [g["points"] for g in grades] == [1, 1, 1, 0, 0, 0], grades
+    assert "z-scored, not scaled to 0-1" in grades[3]["verdict"], grades[3]
+    assert "expected [2, 5]" in grades[4]["verdict"] and "INPUT events" in grades[4]["hint"], grades[4]
+    assert "(`transform_schema` is not defined)" in grades[5]["verdict"], grades[5]
 
 
 def test_a_domain_function_that_stops_early_fails_exercise_8_and_exercise_9_points_back(tmp_path):

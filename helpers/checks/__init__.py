@@ -24,12 +24,18 @@ of a check); the checks live in one module per assignment, and their public name
 - ``data_pipeline`` (``C2_W3_Assignment_Data_Pipeline``): ``check_feature_selection``,
   ``check_curated_schema``, ``check_transformed_features``, ``check_parent_artifacts``,
   ``check_transform_schema`` (its environments exercise uses ``check_environments``).
-- ``feature_engineering`` (``C2_W2_Assignment_Feature_Engineering``): ``check_examples``,
-  ``check_get_records``, ``check_split_statistics``, ``check_eval_validation``, ``check_numeric_transforms``,
-  ``check_vocabularies``, ``check_label``, ``check_transformed_records`` (its schema exercise uses
-  ``check_schema``).
+- ``feature_engineering`` (``C2_W2_Assignment_Feature_Engineering``, exercises 1-5): ``check_examples``,
+  ``check_get_records``, ``check_split_statistics``, ``check_inferred_schema``, ``check_eval_validation``;
+  ``feature_transforms`` (its exercises 6-9): ``check_numeric_transforms``, ``check_vocabularies``,
+  ``check_label``, ``check_transformed_records``.
 - ``transform_run``: ``run_preprocessing``, the small tf.Transform run the transform checks make, and the
   sorting of its failures into the learner's and the check's own.
+- ``transformed``: what a z-score, a 0-1 scaling and vocabulary ids must look like, shared by the transform
+  checks of C2_W2 and C2_W3.
+
+The shared part also verifies what earlier exercises made, for the checks of every assignment: statistics that
+describe given rows (``_describes``), a schema as TFDV infers it (``_as_inferred``), a file this kernel wrote
+(``_written_now``).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import io
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -209,6 +216,49 @@ def _schema(value: Any, name: str = "schema") -> Any:
     return value
 
 
+def _describes(stats: Any, rows: Any, name: str, split: str, hint: str, origin: str = "") -> Any:
+    """``stats`` describe exactly ``rows``: their count and every numeric mean (recomputed with pandas), or
+    fail with ``hint``, which names the exercise that made them."""
+    dataset = _stats(stats, name)
+    if dataset.num_examples != len(rows):
+        raise _Failed(f"{name} describe {dataset.num_examples:,} examples; the {split} split{origin} has "
+                      f"{len(rows):,}", hint)
+    for feature in dataset.features:
+        column = ".".join(feature.path.step) or feature.name
+        if feature.HasField("num_stats") and column in rows.columns:
+            expected = float(rows[column].mean())
+            if abs(feature.num_stats.mean - expected) > 1e-6 * max(1.0, abs(expected)):
+                raise _Failed(f"{name} do not describe the {split} split: the mean of {column!r} is "
+                              f"{feature.num_stats.mean:.4g}, the {split} rows give {expected:.4g}", hint)
+    return dataset
+
+
+def _as_inferred(schema: Any, train_stats: Any, source: str = "the training statistics") -> Any:
+    """``schema`` is what ``tfdv.infer_schema`` makes of ``train_stats``, unedited; returns it."""
+    import tensorflow_data_validation as tfdv
+
+    schema = _schema(schema)
+    reference = tfdv.infer_schema(statistics=train_stats)
+    if len(schema.feature) != len(reference.feature):
+        raise _Failed(f"the schema has {len(schema.feature)} features; the training statistics have "
+                      f"{len(reference.feature)}", "infer it from the training statistics")
+    if schema != reference:
+        differ = sorted(f.name for f, g in zip(schema.feature, reference.feature) if f != g)
+        domains = sorted({d.name for d in schema.string_domain} ^ {d.name for d in reference.string_domain} |
+                         {d.name for d, e in zip(schema.string_domain, reference.string_domain) if d != e})
+        what = _listing(differ[:5]) if differ else f"the values of the domain(s) {_listing(domains[:5])}" \
+            if domains else "its settings"
+        raise _Failed(f"the schema differs from the one inferred from {source} ({what})",
+                      "infer it from the training statistics only, and do not edit it yet")
+    return schema
+
+
+def _written_now(path: Any, what: str, hint: str) -> None:
+    """``path`` was written by this kernel, not left by an earlier run."""
+    if Path(path).stat().st_mtime < _kernel_start() - 1:
+        raise _Failed(f"{what} was written before this kernel started: an earlier run left it", hint)
+
+
 def _feature_names(dataset: Any) -> list[str]:
     return [".".join(f.path.step) if f.path.step else f.name for f in dataset.features]
 
@@ -253,4 +303,6 @@ def _calling(name: str):
 from .data_pipeline import *  # noqa: E402,F403
 from .data_validation import *  # noqa: E402,F403
 from .feature_engineering import *  # noqa: E402,F403
+from .feature_transforms import *  # noqa: E402,F403
 from .transform_run import *  # noqa: E402,F403
+from .transformed import *  # noqa: E402,F403

@@ -14,7 +14,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _anomalous, _calling, _check, _Failed, _feature_names, _frame, _kernel_start, _listing, _schema, _stats
+from . import (
+    _anomalous,
+    _as_inferred,
+    _calling,
+    _check,
+    _describes,
+    _Failed,
+    _feature_names,
+    _frame,
+    _listing,
+    _schema,
+    _stats,
+    _written_now,
+)
 
 __all__ = [
     "check_splits", "check_statistics", "check_schema", "check_anomalies_function", "check_eval_anomalies_fixed",
@@ -55,21 +68,9 @@ def _verify_stats(stats: Any, data: Any, split: str, name: str, label: str = LAB
     """``stats`` describe the rows of ``split``: their count and every numeric mean, or fail naming the
     exercise that made them."""
     frame_name, made_in = SPLITS[split]
-    dataset = _stats(stats, name)
-    reference = _reference(data, split, label)
     hint = (f"{name} come from Exercise {made_in}, on {frame_name} from Exercise 1: make those pass, "
             "run their cells again, then this one")
-    if dataset.num_examples != len(reference):
-        raise _Failed(f"{name} describe {dataset.num_examples:,} examples; the {split} split of Exercise 1 has "
-                      f"{len(reference):,}", hint)
-    for feature in dataset.features:
-        column = ".".join(feature.path.step) or feature.name
-        if feature.HasField("num_stats") and column in reference.columns:
-            expected = float(reference[column].mean())
-            if abs(feature.num_stats.mean - expected) > 1e-6 * max(1.0, abs(expected)):
-                raise _Failed(f"{name} do not describe the {split} split: the mean of {column!r} is "
-                              f"{feature.num_stats.mean:.4g}, the {split} rows give {expected:.4g}", hint)
-    return dataset
+    return _describes(stats, _reference(data, split, label), name, split, hint, " of Exercise 1")
 
 
 @_check(names=("train", "evaluation", "serving", "data"))
@@ -149,18 +150,9 @@ def check_statistics(stats: Any, frame: Any, features: Sequence[str], name: str 
 def check_schema(schema: Any, train_stats: Any, data: Any = None) -> str:
     """Exercise: the schema inferred from the training statistics.
     Introduced in course2_data/C2_W1_Assignment_Data_Validation.ipynb."""
-    import tensorflow_data_validation as tfdv
-
     schema = _schema(schema)
     _stats(train_stats, "train_stats") if data is None else _verify_stats(train_stats, data, "train", "train_stats")
-    reference = tfdv.infer_schema(statistics=train_stats)
-    if len(schema.feature) != len(reference.feature):
-        raise _Failed(f"the schema has {len(schema.feature)} features; the training statistics have "
-                      f"{len(reference.feature)}", "infer it from the training statistics (train_stats)")
-    if schema != reference:
-        differ = sorted(f.name for f, g in zip(schema.feature, reference.feature) if f != g)
-        raise _Failed(f"the schema differs from the one inferred from train_stats ({_listing(differ[:5])})",
-                      "infer it from the training statistics only, and do not edit it yet")
+    _as_inferred(schema, train_stats, "train_stats")
     domains = sum(f.HasField("domain") for f in schema.feature)
     return f"{len(schema.feature)} features, {domains} with a string domain"
 
@@ -306,6 +298,9 @@ def check_environments(schema: Any, anomalies: Any, label: str, variable: str = 
     if not {"TRAINING", "SERVING"} <= set(environments):
         raise _Failed(f"the schema's default environments are {environments}, expected TRAINING and SERVING",
                       "add both names to the schema's default_environment list")
+    if label not in [f.name for f in schema.feature]:
+        raise _Failed(f"the schema has no feature {label!r}", "keep the label in the schema: the environments say "
+                                                               "where it is expected")
     if "SERVING" not in tfdv.get_feature(schema, label).not_in_environment:
         raise _Failed(f"{label!r} is still expected in the SERVING environment",
                       f"add 'SERVING' to the not_in_environment list of the feature {label!r}")
@@ -385,9 +380,7 @@ def check_frozen_schema(path: Any, schema: Any, train_stats: Any = None, data: A
     except ValueError as error:
         raise _Failed(f"{path.name!r} is not a schema in text format ({str(error).splitlines()[0]})",
                       "TFDV has a function that writes a schema as text: str() or pickle do not") from None
-    if path.stat().st_mtime < _kernel_start() - 1:
-        raise _Failed(f"{path.name!r} was written before this kernel started: an earlier run left it",
-                      "write the file in this exercise's cell, then run this check")
+    _written_now(path, repr(path.name), "write the file in this exercise's cell, then run this check")
     if frozen != schema:
         raise _Failed(f"{path.name!r} differs from the schema in memory",
                       "write the file after the last change to the schema")

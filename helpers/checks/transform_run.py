@@ -98,6 +98,18 @@ def run_preprocessing(function: Callable[[dict], dict], rows: "pd.DataFrame", sc
 
 
 def _module(module: Any) -> ModuleType:
+    """The transform module: the module itself, or imported here from its file (as it stands now)."""
+    if isinstance(module, (str, Path)):
+        from helpers.pipeline import load_module_file
+
+        hint = "run the module cells of the notebook in order, from the one that starts the file"
+        try:
+            module = load_module_file(module, Path(module).stem)
+        except FileNotFoundError:
+            raise _Failed(f"there is no module file {Path(module).name}", hint) from None
+        except Exception as error:
+            raise _Failed(f"the module file does not import ({_one_line(error, 200)})",
+                          "fix the exercise cell that appends the failing code, then " + hint) from None
     if not isinstance(module, ModuleType):
         raise _Failed(f"pass the transform module (what pipeline.load_module_file returns), got "
                       f"{type(module).__name__}")
@@ -159,7 +171,7 @@ def _column(outputs: "pd.DataFrame", key: str, how: str) -> Any:
     if name not in outputs.columns:
         have = _listing(sorted(outputs.columns)) or "nothing"
         raise _Failed(f"the outputs have no {name!r} (they have {have})",
-                      f"set outputs[transformed_name({key!r})] = {how}")
+                      f"set outputs[transformed_name({key!r})] to {how}")
     return outputs[name]
 
 
