@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _as_inferred, _calling, _check, _Failed, _frame, _listing, _schema, _stats, _written_now, transformed
+from . import transformed
+from .core import _as_inferred, _calling, _check, _Failed, _frame, _listing, _schema, _stats, _written_now
 
 __all__ = ["check_feature_selection", "check_curated_schema", "check_transformed_features",
            "check_parent_artifacts", "check_transform_schema"]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import (
+from .core import (
     _anomalous,
     _as_inferred,
     _calling,

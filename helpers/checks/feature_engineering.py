@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import (
+from .core import (
     _anomalous,
     _as_inferred,
     _calling,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import _check, _Failed, _frame, _listing
+from .core import _check, _Failed, _frame, _listing
 from .feature_engineering import _files, _read_records, _verify_splits
 from .transform_run import _column, _is_integer, _module, _run, _suffixed
 from .transformed import vocabulary, zero_one, zscore

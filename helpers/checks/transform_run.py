@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from . import _Broken, _Failed, _frame, _listing, _one_line, _schema
+from .core import _Broken, _Failed, _frame, _listing, _one_line, _schema
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _Failed
+from .core import _Failed
 
 __all__: list[str] = []
 
