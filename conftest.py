@@ -44,14 +44,15 @@ SERIAL = (
     "course4_deployment/C4_W2_Lab_2_Load_Testing.ipynb",  # Locust at full load: requests/s, p50/p95/p99 directions
     "course4_deployment/C4_W2_Lab_3_Autoscaling.ipynb",  # replicas' measured CPU under a calibrated load
     "tests/test_autoscale.py",  # CPU of replicas under load
+    "tests/test_serving.py",  # servers and their start-up and response deadlines
     "tests/test_workers.py",  # multi-worker TF training processes
     "tests/test_loadtest.py",  # Locust load runs
     "tests/test_browser.py",  # JupyterLab runs a lab in Chromium, with deadlines
+    "tests/test_site.py",  # every page loaded in Chromium, with deadlines
+    "tests/test_runner.py",  # a lab's wall time under a bound; runs two notebooks at a time itself
+    "tests/test_data_medical.py",  # a generator's wall time under a bound
     "tests/bench_tfserving.py",  # requests/s and latency (not collected by default: `make bench`)
 )
-# Not here, on purpose: tests whose only clock is a generous deadline, met several times over beside another
-# test (test_serving's start-up waits, test_site's page loads, test_runner's 90 s for a 20 s lab,
-# test_data_medical's 10 s for a 1 s generator, test_tfserving's reloads).
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
