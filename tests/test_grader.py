@@ -117,16 +117,6 @@ def test_only_a_learner_copy_can_be_graded(course):
         grader.grade(course / "course9" / "solutions" / NAME, root=course)
 
 
-def test_the_real_learner_copy_untouched_gets_a_verdict_per_exercise(tmp_path):
-    source = ROOT / "course2_data" / "C2_W1_Assignment_Data_Validation.ipynb"
-    shutil.copytree(ROOT / "course2_data" / "solutions", tmp_path / "course2_data" / "solutions",
-                    ignore=shutil.ignore_patterns("outputs"))
-    shutil.copy(source, tmp_path / "course2_data" / source.name)
-    report = grader.grade(tmp_path / "course2_data" / source.name, build=tmp_path / "grades", root=tmp_path)
-    assert report["score"] == 0 and report["out_of"] == 11
-    assert all(g["verdict"] and g["hint"] for g in report["exercises"]), report["exercises"]
-
-
 REAL = "C2_W1_Assignment_Data_Validation.ipynb"
 
 
@@ -164,9 +154,19 @@ def test_the_real_solution_scores_full_marks(tmp_path):
     assert (report["score"], report["out_of"], report["restored"]) == (11, 11, []), report["exercises"]
 
 
+def _assert_stops_at_the_first_exercise(report_dir: Path, name: str = REAL) -> None:
+    """The released copy, run top to bottom, fails first at its first exercise's stub, and nowhere before."""
+    solution = nbformat.read(ROOT / "course2_data" / "solutions" / name, as_version=4)
+    number, title = min(assignments.exercises(solution).values())
+    nb = nbformat.read(report_dir / name, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and (errors[0].ename, errors[0].evalue) == ("NotImplementedError", f"Exercise {number}: {title}")
+
+
 def test_the_real_untouched_copy_gets_each_verdict_from_its_check_cell(tmp_path):
     report = grader.grade(_real_copy(tmp_path), build=tmp_path / "grades", root=tmp_path)
-    assert report["score"] == 0 and _check_cell_errors(tmp_path / "grades") == []
+    assert (report["score"], report["out_of"]) == (0, 11) and _check_cell_errors(tmp_path / "grades") == []
+    _assert_stops_at_the_first_exercise(tmp_path / "grades")
     for g in report["exercises"]:  # the check's own verdict: the grader's fallback reasons never show
         assert g["verdict"].startswith(("run the exercise cell above first (`", "your function still raises")), g
         assert g["hint"].startswith(("run the notebook's cells in order", "replace the stub")), g
@@ -181,14 +181,19 @@ def test_a_lazy_split_fails_at_exercise_1_and_later_exercises_name_it(tmp_path):
         assert "Exercise 1" in g["verdict"] + g["hint"], g
 
 
-def test_a_split_left_unshuffled_fails_exercise_1_only(tmp_path):
-    unshuffled = _real_copy(tmp_path, {1: (
-        "train_len = int(len(df) * 0.7)\n    eval_len = (len(df) - train_len) // 2\n"
-        "    train_df, eval_df = df.iloc[:train_len], df.iloc[train_len:train_len + eval_len]\n"
-        "    serving_df = df.iloc[train_len + eval_len:].drop(columns=['readmitted'])\n")}, solved=True)
-    report = grader.grade(unshuffled, build=tmp_path / "grades", root=tmp_path)
-    assert _points(report) == [0] + [1] * 10, report["exercises"]
+def test_an_unshuffled_split_and_a_domain_function_that_stops_early_each_fail_where_they_are(tmp_path):
+    mistakes = _real_copy(tmp_path, {
+        1: ("train_len = int(len(df) * 0.7)\n    eval_len = (len(df) - train_len) // 2\n"
+            "    train_df, eval_df = df.iloc[:train_len], df.iloc[train_len:train_len + eval_len]\n"
+            "    serving_df = df.iloc[train_len + eval_len:].drop(columns=['readmitted'])\n"),
+        8: "tfdv.set_domain(schema, features_list[0], to_domain_name)\n",  # the first feature only
+    }, solved=True)
+    report = grader.grade(mistakes, build=tmp_path / "grades", root=tmp_path)
+    assert _points(report) == [0] + [1] * 6 + [0, 0, 1, 1], report["exercises"]
     assert report["exercises"][0]["verdict"] == "train_df is still in file order: it was not shuffled"
+    eight, nine = report["exercises"][7:9]
+    assert "do not use the 'metformin' domain" in eight["verdict"], eight
+    assert "which no environment fixes" in nine["verdict"] and "an earlier exercise" in nine["hint"], nine
 
 
 OTHERS = ["C2_W2_Assignment_Feature_Engineering.ipynb", "C2_W3_Assignment_Data_Pipeline.ipynb"]
@@ -203,6 +208,7 @@ def test_the_other_solutions_score_full_marks_and_their_files_do_not_pass_the_un
     shutil.copy(ROOT / "course2_data" / name, tmp_path / "course2_data" / name)  # the untouched copy, same folder
     report = grader.grade(tmp_path / "course2_data" / name, build=tmp_path / "grades", root=tmp_path)
     assert report["score"] == 0 and _check_cell_errors(tmp_path / "grades", name) == []
+    _assert_stops_at_the_first_exercise(tmp_path / "grades", name)
     for g in report["exercises"]:  # the check's own verdict, not the grader's fallback
         assert g["hint"].startswith(("run the notebook's cells in order", "replace the stub")), g
 
@@ -292,13 +298,3 @@ def test_c2_w3_z_scores_everywhere_and_the_output_events_each_fail_where_they_ar
     assert "z-scored, not scaled to 0-1" in grades[3]["verdict"], grades[3]
     assert "expected [2, 5]" in grades[4]["verdict"] and "INPUT events" in grades[4]["hint"], grades[4]
     assert "(`transform_schema` is not defined)" in grades[5]["verdict"], grades[5]
-
-
-def test_a_domain_function_that_stops_early_fails_exercise_8_and_exercise_9_points_back(tmp_path):
-    first_only = "tfdv.set_domain(schema, features_list[0], to_domain_name)\n"
-    report = grader.grade(_real_copy(tmp_path, {8: first_only}, solved=True), build=tmp_path / "grades",
-                          root=tmp_path)
-    assert _points(report) == [1] * 7 + [0, 0, 1, 1], report["exercises"]
-    eight, nine = report["exercises"][7:9]
-    assert "do not use the 'metformin' domain" in eight["verdict"], eight
-    assert "which no environment fixes" in nine["verdict"] and "an earlier exercise" in nine["hint"], nine
