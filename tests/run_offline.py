@@ -11,7 +11,8 @@ One line on standard error says which protection is in force; the command sees i
 
 `python tests/run_offline.py --pytest-phases N PYTHON -m pytest ARGS...` (`make test`) runs pytest twice in
 that one offline namespace: first every test and notebook that may run beside another, N at a time
-(pytest-xdist: `-n N --dist loadfile --group parallel`, so each notebook stays in one worker), then the
+(pytest-xdist: `-n N --dist loadfile --no-loadscope-reorder --group parallel`, so each notebook stays in one
+worker and the files start in conftest.py's order, the longest first), then the
 serial group alone (`--group serial -n 0`: the tests and labs that time or load the machine, listed in
 conftest.py). ARGS go to both; the run fails if either phase fails (a phase whose ARGS select none of its
 tests, pytest's exit status 5, is not a failure unless both select none).
@@ -62,7 +63,7 @@ def pytest_phases(jobs: str, command: list[str]) -> int:
     head, args = command[:3], command[3:]
     phases = [
         (f"the tests and notebooks that may run beside another, {jobs} at a time",
-         head + ["-n", jobs, "--dist", "loadfile", "--group", "parallel"] + args),
+         head + ["-n", jobs, "--dist", "loadfile", "--no-loadscope-reorder", "--group", "parallel"] + args),
         ("the serial group, one at a time (they time or load the machine)",
          head + ["--group", "serial"] + args + ["-n", "0"]),
     ]

@@ -113,6 +113,7 @@ def test_with_the_offline_guard_a_network_attempt_fails_its_notebook(tmp_path):
         runner.offline_guard(tmp_path)
 
 
+@pytest.mark.serial  # it runs two notebooks at a time itself, and checks that they overlapped
 def test_two_at_a_time_keeps_the_order_and_each_notebooks_own_checks(tmp_path):
     # two notebooks that overlap in time under -j 2; the one that leaves a process running fails alone
     timing = "import time\nstart = time.time()\ntime.sleep(3)\nprint(f'{start:.3f} {time.time():.3f}')"
