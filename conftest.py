@@ -128,7 +128,7 @@ def heavy_imports():
 
 
 # The parallel phase hands out whole files in collection order (`--no-loadscope-reorder`), so the longest
-# start first and the short unit-test files fill the end: the grader's tests (about 190 s, ten assignment
+# start first and the short unit-test files fill the end: the grader's tests (about 190 s, twelve assignment
 # runs) started last would leave the other worker idle that long.
 LONGEST_FIRST = ("tests/test_grader.py", "tests/test_checks_feature_engineering.py")
 
